@@ -1,0 +1,1 @@
+"""Loading ``flagging.yaml``: YAML with line numbers, ``${ENV}`` interpolation, validation, JSON Schema."""

@@ -1,0 +1,223 @@
+"""Load a config from a YAML file, a dict or nothing, resolve its plugins and validate its chain."""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
+from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, FlagpipeConfig
+from flagpipe.config.yaml_source import interpolate, parse_yaml
+from flagpipe.core.plugin_manager import PluginError, Plugins, create_plugin_manager
+from flagpipe.core.policy import PolicyLayer, resolve_policy
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from flagpipe.core.callback import CallbackSettings
+    from flagpipe.core.plugin_manager import CallbackType
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    """One callback of the chain, resolved: its unique name, its type and its validated settings."""
+
+    name: str
+    callback_type: CallbackType
+    settings: CallbackSettings
+
+    @property
+    def type_name(self) -> str:
+        """The callback's ``type``."""
+        return self.callback_type.type_name
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config with everything resolved: the directory, the plugins and the chain."""
+
+    config: FlagpipeConfig
+    source: str
+    directory: Path
+    plugins: Plugins
+    chain: tuple[ChainEntry, ...]
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    data: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cli_policy: PolicyLayer | None = None,
+    plugins: Plugins | None = None,
+    base_dir: Path | None = None,
+) -> LoadedConfig:
+    """Load and validate a config, build its plugin manager and resolve its callback chain.
+
+    :param path: a YAML file; relative ``dir`` values are taken from its folder.
+    :param data: a config as a dict instead (relative ``dir`` values from ``base_dir`` or the cwd).
+        With neither, the defaults apply: manual mode, no options, dir ``flagged``, a CSV callback.
+    :param env: the environment for ``${VAR}`` and ``FLAGPIPE_*`` (default: ``os.environ``).
+    :param cli_policy: plugin switches given on the command line (they win over env and YAML).
+    :param plugins: an existing plugin manager to use instead of building one.
+    :raises ConfigError: naming the file, line and key of every problem.
+    """
+    env = os.environ if env is None else env
+    lines: dict[KeyPath, int] = {}
+    if path is not None:
+        file = Path(path)
+        source = str(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError([ConfigProblem(source, None, (), f"cannot read config: {exc.strerror}")]) from None
+        raw, lines = parse_yaml(text, source)
+        if raw is None:
+            raw = {}
+        root = file.resolve().parent
+    else:
+        source = "<config>"
+        raw = dict(data or {})
+        root = (base_dir or Path.cwd()).resolve()
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigProblem(source, line_of((), lines), (), "the config must be a mapping of keys")])
+    raw = interpolate(raw, env, source=source, lines=lines)
+    override = env.get(ENV_MODE)
+    if override:
+        raw["mode"] = override.strip()
+    config = _validate(FlagpipeConfig, raw, source, lines, (), mode_from_env=bool(override))
+    if plugins is None:
+        try:
+            policy = resolve_policy(config.plugins, PolicyLayer.from_env(env), cli_policy)
+            plugins = create_plugin_manager(policy)
+        except (PluginError, ValueError) as exc:
+            raise ConfigError([ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))]) from None
+    chain = _resolve_chain(config, plugins, source, lines)
+    directory = Path(config.dir)
+    if not directory.is_absolute():
+        directory = root / directory
+    return LoadedConfig(config, source, directory, plugins, chain)
+
+
+def _resolve_chain(
+    config: FlagpipeConfig, plugins: Plugins, source: str, lines: Mapping[KeyPath, int]
+) -> tuple[ChainEntry, ...]:
+    problems: list[ConfigProblem] = []
+    entries: list[ChainEntry] = []
+    names: set[str] = set()
+    try:
+        plugins.callback_types()
+    except PluginError as exc:
+        raise ConfigError([ConfigProblem(source, line_of(("callbacks",), lines), ("callbacks",), str(exc))]) from None
+    for index, item in enumerate(config.callbacks):
+        at: KeyPath = ("callbacks", index)
+        try:
+            callback_type = plugins.callback_type(item.type)
+        except PluginError as exc:
+            problems.append(ConfigProblem(source, line_of((*at, "type"), lines), (*at, "type"), str(exc)))
+            continue
+        try:
+            settings = _validate(callback_type.settings_model, item.settings, source, lines, at)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        name = item.name or _unique(item.type, names)
+        if name in names:
+            problems.append(
+                ConfigProblem(source, line_of((*at, "name"), lines), (*at, "name"), f"name {name!r} is used twice")
+            )
+            continue
+        names.add(name)
+        entries.append(ChainEntry(name, callback_type, settings))
+    if problems:
+        raise ConfigError(problems)
+    return tuple(entries)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+ModelT = typing.TypeVar("ModelT", bound=BaseModel)
+
+
+def _validate(
+    model: type[ModelT],
+    raw: Any,
+    source: str,
+    lines: Mapping[KeyPath, int],
+    prefix: KeyPath,
+    *,
+    mode_from_env: bool = False,
+) -> ModelT:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = _clean_loc(error["loc"])
+            path = (*prefix, *loc)
+            message = _message(model, loc, error["type"], error["msg"], chain_item=bool(prefix))
+            if mode_from_env and loc == ("mode",):
+                problems.append(ConfigProblem(f"environment variable {ENV_MODE}", None, path, message))
+                continue
+            problems.append(ConfigProblem(source, line_of(path, lines), path, message))
+        raise ConfigError(problems) from None
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> KeyPath:
+    """Drop pydantic's internal location parts (the ``settings`` wrapper of chain items)."""
+    parts: list[str | int] = []
+    for index, part in enumerate(loc):
+        if part == "settings" and index >= 2 and loc[0] == "callbacks":
+            continue
+        parts.append(part)
+    return tuple(parts)
+
+
+def _message(model: type[BaseModel], loc: KeyPath, kind: str, msg: str, *, chain_item: bool) -> str:
+    if kind == "extra_forbidden":
+        parent = _model_at(model, loc[:-1])
+        if parent is not None:
+            allowed = list(parent.model_fields)
+            if chain_item and not loc[:-1]:
+                allowed = [*CHAIN_KEYS, *allowed]
+            return f"unknown key; allowed keys: {', '.join(allowed) or 'none'}"
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return msg
+
+
+def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            args = [a for a in get_args(current) if a is not Ellipsis]
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        else:
+            return None
+        current = _unwrap_optional(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation

@@ -1,0 +1,144 @@
+"""The config model: what ``flagging.yaml`` may hold, validated by pydantic."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flagpipe.core.event import Role
+from flagpipe.core.policy import PolicyLayer
+
+#: The config file flagpipe looks for when none is named.
+DEFAULT_CONFIG_NAME = "flagging.yaml"
+#: Environment variable that overrides the config's ``mode``.
+ENV_MODE = "FLAGPIPE_MODE"
+#: Environment variable naming the config file when none is given.
+ENV_CONFIG = "FLAGPIPE_CONFIG"
+#: Keys of a callback chain item that belong to flagpipe, not to the callback's settings.
+CHAIN_KEYS = ("type", "name")
+
+FlaggingMode = Literal["manual", "auto", "never"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionChoice(_Strict):
+    """A reason a person can pick: a ``label`` shown on the button and the ``value`` stored."""
+
+    label: str = Field(min_length=1, description="Shown to the person flagging ('Flag as <label>').")
+    value: str = Field(description="Stored in the event's option.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short_forms(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"label": data, "value": data}
+        if isinstance(data, (list, tuple)):
+            if len(data) != 2:
+                raise ValueError("an option pair must be [label, value]")
+            return {"label": data[0], "value": data[1]}
+        if isinstance(data, dict) and "label" in data and "value" not in data:
+            return {**data, "value": data["label"]}
+        return data
+
+
+class FieldDeclaration(_Strict):
+    """A field declared in the config: its name, kind and role."""
+
+    name: str = Field(min_length=1, description="The field's label.")
+    kind: str = Field(default="text", pattern=r"^[a-z][a-z0-9_]*$", description="text, number, image, ...")
+    role: Role = Field(default="input", description="input or output.")
+
+
+class DeliveryConfig(_Strict):
+    """How accepted flags reach the callbacks."""
+
+    mode: Literal["inline"] = Field(
+        default="inline", description="inline: each flag is delivered to the chain before flag() returns."
+    )
+    durability: Literal["crash", "fsync"] = Field(
+        default="crash",
+        description="crash: flags survive a process crash; fsync: they also survive power loss (slower).",
+    )
+
+
+class ChainItem(BaseModel):
+    """One item of the callback chain: a ``type``, an optional ``name``, and the callback's settings.
+
+    Everything but ``type`` and ``name`` is the callback's settings, validated by its own ``Settings``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(min_length=1, description="The callback type, such as csv.")
+    name: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.-]+$", description="A unique name in the chain (default: type)."
+    )
+    settings: dict[str, Any] = Field(default_factory=dict, description="The callback's own settings.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_settings(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"type": data}
+        if isinstance(data, dict):
+            own = {k: v for k, v in data.items() if k in CHAIN_KEYS}
+            own["settings"] = {k: v for k, v in data.items() if k not in CHAIN_KEYS}
+            return own
+        return data
+
+
+class FlagpipeConfig(BaseModel):
+    """The whole of ``flagging.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = Field(default=1, description="The config format version.")
+    mode: FlaggingMode = Field(
+        default="manual",
+        description="manual: a Flag button; auto: every prediction is stored; never: nothing is stored. "
+        "FLAGPIPE_MODE overrides it.",
+    )
+    options: tuple[OptionChoice, ...] = Field(
+        default=(), description="Reasons to pick: strings, [label, value] pairs or {label, value} maps."
+    )
+    dir: str = Field(
+        default="flagged", min_length=1, description="The flagging directory, relative to the config file."
+    )
+    app: str | None = Field(default=None, description="The app's name, stored in every event.")
+    fields: tuple[FieldDeclaration, ...] | None = Field(
+        default=None, description="Declared fields (otherwise the first flag defines them)."
+    )
+    notice: str | None = Field(default=None, description="Markdown shown beside Flag buttons.")
+    max_file_bytes: int = Field(
+        default=100 * 1024 * 1024, gt=0, description="The largest file a flag may carry, in bytes."
+    )
+    plugins: PolicyLayer = Field(
+        default_factory=PolicyLayer, description="Which plugins load: autoload, allow, block, require, strict."
+    )
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="How flags reach the chain.")
+    callbacks: tuple[ChainItem, ...] = Field(
+        default=(ChainItem(type="csv"),), description="The chain of callbacks every flag is delivered to."
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _unique_options(cls, value: tuple[OptionChoice, ...]) -> tuple[OptionChoice, ...]:
+        for attribute in ("label", "value"):
+            seen = [getattr(o, attribute) for o in value]
+            repeated = sorted({s for s in seen if seen.count(s) > 1})
+            if repeated:
+                raise ValueError(f"option {attribute}s must be unique; repeated: {', '.join(repeated)}")
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_fields(cls, value: tuple[FieldDeclaration, ...] | None) -> tuple[FieldDeclaration, ...] | None:
+        names = [f.name for f in value or ()]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"field names must be unique; repeated: {', '.join(repeated)}")
+        return value

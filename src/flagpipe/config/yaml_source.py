@@ -1,0 +1,93 @@
+"""Read YAML into plain data plus the line of every key, and apply ``${VAR}`` interpolation."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML text; return the data and a map from each key path to its 1-based line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise ConfigError([ConfigProblem(source, line, (), f"invalid YAML: {reason}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(source, None, (), f"invalid YAML: {exc}")]) from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        lines[()] = node.start_mark.line + 1
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            child = (*path, key)
+            lines[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            lines[child] = item.start_mark.line + 1
+            _walk(item, child, lines)
+
+
+def interpolate(
+    data: Any, env: Mapping[str, str], *, source: str, lines: Mapping[KeyPath, int]
+) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string value; ``$$`` is a literal ``$``.
+
+    :raises ConfigError: naming each variable that is not set and has no default.
+    """
+    problems: list[ConfigProblem] = []
+
+    def substitute(value: str, path: KeyPath) -> str:
+        def one(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            problems.append(
+                ConfigProblem(
+                    source,
+                    line_of(path, lines),
+                    path,
+                    f"environment variable {name} is not set (set it, or write ${{{name}:-default}})",
+                )
+            )
+            return ""
+
+        return _VARIABLE.sub(one, value)
+
+    def walk(value: Any, path: KeyPath) -> Any:
+        if isinstance(value, str):
+            return substitute(value, path) if "$" in value else value
+        if isinstance(value, dict):
+            return {k: walk(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    result = walk(data, ())
+    if problems:
+        raise ConfigError(problems)
+    return result

@@ -1,0 +1,100 @@
+"""The callback contract: what every sink, built in or third-party, implements."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from flagpipe.core.event import FlagEvent
+    from flagpipe.core.schema import FlagSchema
+
+#: What a callback ``type_name`` must look like.
+TYPE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+class CallbackSettings(BaseModel):
+    """Base class of every callback's ``Settings``: strict (unknown keys are errors) and frozen.
+
+    Declare secrets as ``pydantic.SecretStr`` so they never show in ``repr``, logs or errors, and give
+    every field a ``description``: it feeds ``flagpipe schema`` and the callback reference.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeliveryError(Exception):
+    """Base of the errors a callback's ``deliver`` raises to say how it failed."""
+
+
+class RetryableError(DeliveryError):
+    """A failure that may pass: try the same batch again later.
+
+    :param retry_after: seconds the sink asked us to wait (for example from a ``Retry-After`` header).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(DeliveryError):
+    """A failure that will not pass by retrying (bad request, rejected credentials, ...)."""
+
+
+SettingsT = TypeVar("SettingsT", bound=CallbackSettings)
+
+
+class Callback(Generic[SettingsT]):
+    """Base class of every callback type.
+
+    A subclass sets ``type_name`` (the ``type:`` used in YAML) and ``Settings`` (a
+    :class:`CallbackSettings` subclass). The core builds it with validated settings, calls ``setup``
+    before the first delivery, ``deliver`` with batches of events in flag order, and ``close`` at the
+    end. A callback never retries or starts threads itself: the core does that for every callback.
+    """
+
+    #: The name used as ``type:`` in a config's callback chain.
+    type_name: ClassVar[str] = ""
+    #: The callback's settings model; the YAML item (less ``type``, ``name``, ``when``) is validated by it.
+    Settings: ClassVar[type[CallbackSettings]] = CallbackSettings
+
+    def __init__(self, settings: SettingsT) -> None:
+        """Keep the validated settings; do no I/O here (``setup`` is where work starts)."""
+        self.settings = settings
+
+    def setup(self, schema: FlagSchema, directory: Path) -> None:
+        """Prepare to receive events of ``schema``; files live under ``directory``.
+
+        Called before the first delivery, and again if the schema changes; it must be safe to call
+        more than once.
+        """
+
+    def deliver(self, events: Sequence[FlagEvent]) -> None:
+        """Deliver a batch of events, in flag order.
+
+        Return normally when every event is stored. Raise :class:`RetryableError` or
+        :class:`PermanentError` otherwise; the whole batch is then retried or dead-lettered. Any other
+        exception counts as retryable. A batch may be offered again after a crash, so skip events that
+        are already stored (by ``event.id``) where the sink allows it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement deliver()")
+
+    def healthcheck(self) -> str | None:
+        """Check that the sink is reachable and usable, without sending a flag.
+
+        Return a short description of what was checked (or None), or raise a :class:`DeliveryError`
+        saying what is wrong and what to do.
+        """
+        return None
+
+    def close(self) -> None:
+        """Flush anything buffered and release resources; called once, after the last delivery."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} type={self.type_name!r} settings={self.settings!r}>"

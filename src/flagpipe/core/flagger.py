@@ -1,0 +1,316 @@
+"""The Flagger: flagpipe's runtime for plain Python, Gradio adapters and the CLI."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.config.loader import LoadedConfig, load_config
+from flagpipe.core.delivery import InlineDelivery, Lane
+from flagpipe.core.event import FlagEvent, FlagMode
+from flagpipe.core.files import FileStore
+from flagpipe.core.journal import Journal
+from flagpipe.core.schema import Field, FlagSchema, as_schema
+from flagpipe.core.values import ValueConverter
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from types import TracebackType
+
+    from flagpipe.config.model import FlagpipeConfig, OptionChoice
+    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.policy import PolicyLayer
+
+
+@dataclass(frozen=True)
+class FlagReceipt:
+    """What became of one call to ``flag()`` or ``record()``.
+
+    :ivar id: the event id, when the flag was stored.
+    :ivar stored: True when the flag was accepted into the journal.
+    :ivar reason: why nothing was stored, when it was not.
+    :ivar delivered: names of the callbacks that took it (inline delivery).
+    :ivar failed: callback name to error message, for deliveries that failed.
+    """
+
+    id: str | None
+    stored: bool
+    reason: str | None = None
+    delivered: tuple[str, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.stored
+
+
+class Flagger:
+    """Flags samples and delivers them to the configured callbacks.
+
+    Build one from a YAML file (:meth:`from_yaml`), a dict, or keyword arguments::
+
+        flagger = Flagger(options=["wrong sign", "off by one"], dir="flagged")
+        flagger.flag({"num1": 5, "operation": "add", "num2": 7, "output": -12}, option="wrong sign")
+
+    Keyword arguments override the matching keys of ``config``. Use it as a context manager, or call
+    :meth:`close` to flush and release its callbacks.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | FlagpipeConfig | LoadedConfig | None = None,
+        *,
+        mode: str | None = None,
+        options: Sequence[str | tuple[str, str] | Mapping[str, str]] | None = None,
+        dir: str | os.PathLike[str] | None = None,  # noqa: A002 - the config key is called dir
+        app: str | None = None,
+        callbacks: Sequence[Mapping[str, Any] | str] | None = None,
+        fields: Sequence[Field] | None = None,
+        plugins: Plugins | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(config, LoadedConfig):
+            loaded = config
+        else:
+            data: dict[str, Any] = (
+                config.model_dump(mode="json", exclude_unset=True)
+                if hasattr(config, "model_dump")
+                else dict(config or {})
+            )
+            overrides = {"mode": mode, "options": options, "dir": dir, "app": app, "callbacks": callbacks}
+            data.update({k: _plain(v) for k, v in overrides.items() if v is not None})
+            loaded = load_config(data=data, plugins=plugins, env=env)
+        self._loaded = loaded
+        self._lock = threading.Lock()
+        self._journal: Journal | None = None
+        self._closed = False
+        self._count = 0
+        self._files = FileStore(
+            loaded.directory,
+            max_bytes=loaded.config.max_file_bytes,
+            fsync=loaded.config.delivery.durability == "fsync",
+        )
+        self._converter = ValueConverter(self._files, loaded.plugins.value_kinds())
+        lanes = [Lane(e.name, e.callback_type.cls(e.settings), loaded.directory) for e in loaded.chain]
+        self._delivery = InlineDelivery(lanes, loaded.plugins)
+        declared = loaded.config.fields
+        self._schema: FlagSchema | None = None
+        if fields is not None:
+            self.setup(fields)
+        elif declared is not None:
+            self.setup([Field(f.name, kind=f.kind, role=f.role) for f in declared])
+
+    @classmethod
+    def from_yaml(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cli_policy: PolicyLayer | None = None,
+        fields: Sequence[Field] | None = None,
+    ) -> Flagger:
+        """Build a Flagger from a ``flagging.yaml`` file."""
+        return cls(load_config(path, env=env, cli_policy=cli_policy), fields=fields)
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def config(self) -> FlagpipeConfig:
+        """The validated config."""
+        return self._loaded.config
+
+    @property
+    def mode(self) -> str:
+        """``manual``, ``auto`` or ``never``."""
+        return self._loaded.config.mode
+
+    @property
+    def options(self) -> tuple[OptionChoice, ...]:
+        """The configured options (label and stored value)."""
+        return self._loaded.config.options
+
+    @property
+    def directory(self) -> Path:
+        """The flagging directory (absolute)."""
+        return self._loaded.directory
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugin manager this Flagger uses."""
+        return self._loaded.plugins
+
+    @property
+    def callback_names(self) -> tuple[str, ...]:
+        """The names of the callbacks in the chain, in order."""
+        return tuple(lane.name for lane in self._delivery.lanes)
+
+    @property
+    def schema(self) -> FlagSchema | None:
+        """The declared fields, or None until :meth:`setup` (or the config) declares them."""
+        return self._schema
+
+    @property
+    def count(self) -> int:
+        """How many flags this Flagger has stored since it was built."""
+        return self._count
+
+    def setup(self, fields: Sequence[Field] | FlagSchema) -> None:
+        """Declare the fields (names, kinds, roles) and let each callback prepare for them."""
+        schema = as_schema(fields)
+        self._schema = schema
+        if self.mode == "never":
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for lane in self._delivery.lanes:
+            lane.prepare(schema)
+
+    # -- flagging ----------------------------------------------------------------------------
+
+    def flag(
+        self,
+        values: Mapping[str, Any],
+        *,
+        option: str | None = None,
+        username: str | None = None,
+        comment: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> FlagReceipt:
+        """Flag a sample: a person saw something wrong. Stored unless the mode is ``never``.
+
+        :param values: field name to value; files as paths or bytes, numpy arrays and PIL images
+            through the value-kind plugins.
+        :param option: the reason picked; must be one of the configured options (label or value).
+        :raises ValueError: for an option not in the list, an unknown field, or a bad value;
+            nothing is stored then.
+        """
+        return self._submit(values, "manual", option, username, comment, metadata, session_id)
+
+    def record(
+        self,
+        values: Mapping[str, Any],
+        *,
+        option: str | None = None,
+        username: str | None = None,
+        comment: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> FlagReceipt:
+        """Record a prediction; it is stored only in ``auto`` mode (every prediction is kept)."""
+        if self.mode != "auto":
+            self._resolve_option(option)
+            return FlagReceipt(None, False, reason=f"record() stores only in auto mode (mode is {self.mode})")
+        return self._submit(values, "auto", option, username, comment, metadata, session_id)
+
+    def _submit(
+        self,
+        values: Mapping[str, Any],
+        mode: FlagMode,
+        option: str | None,
+        username: str | None,
+        comment: str | None,
+        metadata: Mapping[str, Any] | None,
+        session_id: str | None,
+    ) -> FlagReceipt:
+        if self._closed:
+            raise RuntimeError("this Flagger is closed")
+        stored_option = self._resolve_option(option)
+        if self.mode == "never":
+            return FlagReceipt(None, False, reason="flagging mode is never")
+        fields = self._fields(values)
+        event = FlagEvent(
+            mode=mode,
+            option=stored_option,
+            comment=comment,
+            username=username,
+            session_id=session_id,
+            app=self.config.app,
+            fields=fields,
+            metadata=dict(metadata or {}),
+        )
+        event = self.plugins.prepare_event(event)
+        if self.plugins.should_drop(event):
+            return FlagReceipt(None, False, reason="dropped by a flagpipe_filter_event plugin")
+        self._accept(event)
+        report = self._delivery.submit(event)
+        return FlagReceipt(event.id, True, delivered=tuple(report.delivered), failed=dict(report.failed))
+
+    def _accept(self, event: FlagEvent) -> None:
+        """Make the event durable in the journal: from here on, the flag is kept."""
+        with self._lock:
+            if self._journal is None:
+                self._journal = Journal(self.directory, durability=self.config.delivery.durability)
+            journal = self._journal
+            self._count += 1
+        journal.append(event)
+
+    def _resolve_option(self, option: str | None) -> str | None:
+        if option is None or not self.options:
+            return option
+        for choice in self.options:
+            if option in (choice.value, choice.label):
+                return choice.value
+        allowed = ", ".join(repr(c.value) for c in self.options)
+        raise ValueError(f"option {option!r} is not one of the configured options: {allowed}")
+
+    def _fields(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        schema = self._schema
+        if schema is None:
+            return tuple(self._converter.convert(str(n), v, None) for n, v in values.items())
+        unknown = [n for n in values if schema.get(str(n)) is None]
+        if unknown:
+            raise ValueError(
+                f"unknown field(s) {', '.join(map(repr, unknown))}; declared fields: {', '.join(schema.names)}"
+            )
+        return tuple(self._converter.convert(f.name, values.get(f.name), f) for f in schema.fields)
+
+    # -- reading back and closing --------------------------------------------------------------
+
+    def latest(self, limit: int = 10) -> list[FlagEvent]:
+        """Return the newest ``limit`` stored events, oldest first."""
+        journal = self._journal or _open_existing_journal(self.directory, self.config.delivery.durability)
+        if journal is None:
+            return []
+        return journal.latest(limit)
+
+    def close(self) -> None:
+        """Flush and close every callback and the journal; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._delivery.close()
+        if self._journal is not None:
+            self._journal.close()
+
+    def __enter__(self) -> Flagger:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Flagger mode={self.mode!r} dir={str(self.directory)!r} callbacks={list(self.callback_names)}>"
+
+
+def _open_existing_journal(directory: Path, durability: Any) -> Journal | None:
+    from flagpipe.core.journal import JOURNAL_PATH
+
+    if not (directory / JOURNAL_PATH).exists():
+        return None
+    return Journal(directory, durability=durability)
+
+
+def _plain(value: Any) -> Any:
+    """Turn tuples (from keyword arguments) into lists so the config model sees YAML-like data."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return value

@@ -1,0 +1,144 @@
+"""Turn the values an app hands to ``flag()`` into typed event fields, storing files on the way."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.event import FILE_KINDS, FieldValue
+from flagpipe.core.files import safe_component
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flagpipe.core.files import FileStore
+    from flagpipe.core.kinds import ValueKind
+    from flagpipe.core.schema import Field
+
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, ".png"),
+    (b"\xff\xd8\xff", 0, ".jpg"),
+    (b"GIF8", 0, ".gif"),
+    (b"WEBP", 8, ".webp"),
+    (b"WAVE", 8, ".wav"),
+    (b"ID3", 0, ".mp3"),
+    (b"OggS", 0, ".ogg"),
+    (b"fLaC", 0, ".flac"),
+    (b"%PDF", 0, ".pdf"),
+    (b"ftyp", 4, ".mp4"),
+)
+
+
+def sniff_suffix(data: bytes) -> str:
+    """Guess a file suffix from the first bytes of ``data`` (``.bin`` when unknown)."""
+    for magic, offset, suffix in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            return suffix
+    return ".bin"
+
+
+class ValueConverter:
+    """Builds :class:`FieldValue` items from raw values, declared fields and registered value kinds."""
+
+    def __init__(self, files: FileStore, value_kinds: Sequence[ValueKind]) -> None:
+        self.files = files
+        self.value_kinds = tuple(value_kinds)
+
+    def convert(self, name: str, value: Any, declared: Field | None) -> FieldValue:
+        """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input."""
+        role = declared.role if declared else "input"
+        kind = declared.kind if declared else None
+        if isinstance(value, (Path, bytes, bytearray)) or (kind in FILE_KINDS and value is not None):
+            return self._file(name, value, kind, role)
+        if value is None:
+            return FieldValue(name=name, role=role, kind=kind or "text", value=None)
+        if kind is None:
+            kind = _infer_kind(value)
+            if kind is None:
+                value_kind = self._value_kind(value)
+                if value_kind is None:
+                    raise TypeError(
+                        f"field {name!r}: cannot flag a value of type {type(value).__name__}; "
+                        "pass a str, number, bool, list, dict, bytes or path, or install a plugin "
+                        "that registers a value kind for it"
+                    )
+                return self._file(name, value, None, role)
+        return FieldValue(name=name, role=role, kind=kind, value=_coerce(name, value, kind))
+
+    def _value_kind(self, value: object) -> ValueKind | None:
+        for value_kind in self.value_kinds:
+            if value_kind.accepts(value):
+                return value_kind
+        return None
+
+    def _file(self, name: str, value: Any, kind: str | None, role: Any) -> FieldValue:
+        label = safe_component(name, fallback="field")
+        if isinstance(value, (str, Path)):
+            ref = self.files.store_path(name, Path(value))
+        elif isinstance(value, (bytes, bytearray)):
+            data = bytes(value)
+            ref = self.files.store_bytes(name, data, original_name=label + sniff_suffix(data))
+        else:
+            value_kind = self._value_kind(value)
+            if value_kind is None:
+                raise TypeError(
+                    f"field {name!r} ({kind}): expected a path, bytes or a value a plugin can encode, "
+                    f"got {type(value).__name__}"
+                )
+            encoded = value_kind.encode(value)
+            ref = self.files.store_bytes(name, encoded.data, original_name=label + encoded.suffix)
+            if encoded.media_type:
+                ref = ref.model_copy(update={"media_type": encoded.media_type})
+            kind = kind or encoded.kind or value_kind.kind
+        return FieldValue(name=name, role=role, kind=kind or kind_of_media(ref.media_type), file=ref)
+
+
+def kind_of_media(media_type: str | None) -> str:
+    """The field kind for a media type: ``image``, ``audio``, ``video`` or ``file``."""
+    major = (media_type or "").split("/")[0]
+    return major if major in ("image", "audio", "video") else "file"
+
+
+def _infer_kind(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple, dict)):
+        return "json"
+    return None
+
+
+def _coerce(name: str, value: Any, kind: str) -> Any:
+    if kind == "number":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value.strip())
+            except ValueError:
+                raise ValueError(f"field {name!r}: {value!r} is not a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"field {name!r}: expected a number, got {type(value).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"field {name!r}: {value} cannot be stored (not a finite number)")
+        return value
+    if kind == "bool":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        if not isinstance(value, bool):
+            raise ValueError(f"field {name!r}: expected true or false, got {value!r}")
+        return value
+    if kind == "text":
+        return value if isinstance(value, str) else json.dumps(value)
+    if kind == "json":
+        if isinstance(value, tuple):
+            value = list(value)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"field {name!r}: not JSON: {exc}") from None
+        return value
+    return value

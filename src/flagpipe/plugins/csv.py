@@ -1,0 +1,240 @@
+"""The ``csv`` callback: a CSV log in the layout of Gradio's flagging guide, safe to open in a spreadsheet.
+
+Layout of ``<dir>/log.csv``: one column per field label, then ``flag`` (the option), ``username``,
+``timestamp`` (ISO 8601, UTC), any ``extra_columns``, and ``id`` (the event id). File fields hold
+paths relative to the flagging directory. A file's columns never change: events with another field
+set go to ``log-2.csv``, ``log-3.csv``, ... (an existing file whose header matches is reused).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from filelock import FileLock
+from pydantic import Field, field_validator
+
+import flagpipe
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from flagpipe import FlagEvent, FlagSchema
+
+#: Characters that make a spreadsheet treat a cell as a formula (plus the quote used to escape them).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+#: Columns after the field labels, in order (``extra_columns`` and ``id`` follow).
+META_COLUMNS = ("flag", "username", "timestamp")
+
+ExtraColumn = Literal["comment", "session_id", "app", "mode", "metadata"]
+
+
+def neutralize(text: str) -> str:
+    """Prefix a cell that a spreadsheet could run as a formula with ``'`` (reversibly)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def unneutralize(text: str) -> str:
+    """Undo :func:`neutralize`."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+class CSVSettings(flagpipe.CallbackSettings):
+    """Settings of the ``csv`` callback."""
+
+    file_name: str = Field(default="log.csv", description="The CSV file's name inside the flagging dir.")
+    id_column: bool = Field(
+        default=True, description="Write the event id as the last column (lets replays skip duplicates)."
+    )
+    extra_columns: tuple[ExtraColumn, ...] = Field(
+        default=(), description="More event attributes to write, after timestamp: comment, session_id, ..."
+    )
+
+    @field_validator("file_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not value or Path(value).name != value or value in (".", "..") or not value.endswith(".csv"):
+            raise ValueError(f"file_name must be a plain file name ending in .csv, got {value!r}")
+        return value
+
+
+class CSVCallback(flagpipe.Callback[CSVSettings]):
+    """Appends one row per flag to a CSV file; O(1) per row, safe across threads and processes."""
+
+    type_name = "csv"
+    Settings = CSVSettings
+
+    def __init__(self, settings: CSVSettings) -> None:
+        super().__init__(settings)
+        self._directory: Path | None = None
+        self._lock = threading.Lock()
+        self._files: dict[tuple[str, ...], _CSVFile] = {}
+
+    def setup(self, schema: FlagSchema, directory: Path) -> None:
+        """Open (or create) the file whose header matches ``schema``."""
+        with self._lock:
+            self._directory = directory
+            self._file_for(self.header(schema.names))
+
+    def header(self, labels: Sequence[str]) -> tuple[str, ...]:
+        """The header row for events with these field labels."""
+        columns = [*labels, *META_COLUMNS, *self.settings.extra_columns]
+        if self.settings.id_column:
+            columns.append("id")
+        return tuple(columns)
+
+    def deliver(self, events: Sequence[FlagEvent]) -> None:
+        """Append one row per event not already in its file."""
+        if self._directory is None:
+            raise flagpipe.PermanentError("csv callback used before setup()")
+        with self._lock:
+            for event in events:
+                target = self._file_for(self.header(event.field_names()))
+                target.append(event.id, self._row(event))
+
+    def path_for(self, labels: Sequence[str]) -> Path:
+        """The file that events with these field labels go to."""
+        with self._lock:
+            return self._file_for(self.header(labels)).path
+
+    def _file_for(self, header: tuple[str, ...]) -> _CSVFile:
+        existing = self._files.get(header)
+        if existing is not None:
+            return existing
+        assert self._directory is not None
+        opened = _CSVFile.open_matching(self._directory, self.settings.file_name, header, self.settings.id_column)
+        self._files[header] = opened
+        return opened
+
+    def _row(self, event: FlagEvent) -> list[str]:
+        cells = [_cell(f.file.path if f.file is not None else f.value) for f in event.fields]
+        cells += [_cell(event.option), _cell(event.username), event.created_at.isoformat()]
+        for column in self.settings.extra_columns:
+            cells.append(_cell(getattr(event, column)))
+        if self.settings.id_column:
+            cells.append(event.id)
+        return cells
+
+    def close(self) -> None:
+        """Close the open files."""
+        with self._lock:
+            for opened in self._files.values():
+                opened.close()
+            self._files.clear()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return neutralize(value)
+    return neutralize(json.dumps(value, ensure_ascii=False))
+
+
+def _encode_row(cells: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+class _CSVFile:
+    """One CSV file with a fixed header, appended to with single ``write`` calls in O_APPEND mode."""
+
+    def __init__(self, path: Path, header: tuple[str, ...], ids: set[str] | None) -> None:
+        self.path = path
+        self.header = header
+        self._ids = ids
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+
+    @classmethod
+    def open_matching(cls, directory: Path, file_name: str, header: tuple[str, ...], track_ids: bool) -> _CSVFile:
+        """Find the file named like ``file_name`` whose header is ``header``, creating it if none is."""
+        directory.mkdir(parents=True, exist_ok=True)
+        lock_dir = directory / ".flagpipe"
+        lock_dir.mkdir(exist_ok=True)
+        wanted = [neutralize(c) for c in header]
+        with FileLock(lock_dir / f"{file_name}.lock"):
+            for path in _candidates(directory, file_name):
+                if not path.exists() or path.stat().st_size == 0:
+                    path.write_bytes(_encode_row(wanted))
+                    return cls(path, header, set() if track_ids else None)
+                if _read_header(path) == wanted:
+                    _repair_torn_tail(path)
+                    ids = _read_ids(path) if track_ids else None
+                    return cls(path, header, ids)
+        raise AssertionError("unreachable: the candidates never end")
+
+    def append(self, event_id: str, cells: Sequence[str]) -> None:
+        """Append one row, unless the event's id is already in the file."""
+        if self._ids is not None:
+            if event_id in self._ids:
+                return
+            self._ids.add(event_id)
+        data = _encode_row(cells)
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+    def close(self) -> None:
+        """Close the file descriptor."""
+        os.close(self._fd)
+
+
+def _candidates(directory: Path, file_name: str) -> Iterator[Path]:
+    stem, suffix = Path(file_name).stem, Path(file_name).suffix
+    yield directory / file_name
+    number = 2
+    while True:
+        yield directory / f"{stem}-{number}{suffix}"
+        number += 1
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _repair_torn_tail(path: Path) -> None:
+    """End the file with a newline if a crash cut its last row short, so new rows start clean."""
+    with path.open("rb+") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) != b"\n":
+            handle.write(b"\n")
+
+
+def _read_ids(path: Path) -> set[str]:
+    ids = set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for row in reader:
+            if row:
+                ids.add(row[-1])
+    return ids
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Read a CSV log written by this callback into dicts keyed by column, un-neutralized."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return []
+    header = [unneutralize(c) for c in rows[0]]
+    return [dict(zip(header, (unneutralize(c) for c in row), strict=False)) for row in rows[1:]]
+
+
+@flagpipe.hookimpl
+def flagpipe_register_callbacks() -> list[type[flagpipe.Callback[Any]]]:
+    """Register the ``csv`` callback."""
+    return [CSVCallback]

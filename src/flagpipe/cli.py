@@ -1,0 +1,333 @@
+"""The ``flagpipe`` command line: init, check, plugins, schema, flag, show, and plugins' commands."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from flagpipe._version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
+
+    from flagpipe.config.loader import LoadedConfig
+    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.policy import PolicyLayer
+
+F = TypeVar("F", bound="Callable[..., Any]")
+
+_BUILTIN_COMMANDS = ("init", "check", "plugins", "schema", "flag", "show")
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+    raise SystemExit(code)
+
+
+def _handles_errors(function: F) -> F:
+    """Turn flagpipe's errors into a clear message and exit status 1, without a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flagpipe.config.errors import ConfigError
+        from flagpipe.core.plugin_manager import PluginError
+
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as exc:
+            _fail("invalid config:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        except (PluginError, ValueError, TypeError, FileNotFoundError) as exc:
+            _fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _cli_policy(ctx: click.Context) -> PolicyLayer:
+    from flagpipe.core.policy import PolicyLayer
+
+    root = ctx.find_root()
+    params = root.params
+    allow = params.get("plugin") or ()
+    return PolicyLayer(
+        autoload=False if params.get("no_plugin_autoload") else None,
+        allow=tuple(allow) if allow else None,
+        block=tuple(params.get("block_plugin") or ()),
+        require=tuple(params.get("require_plugin") or ()),
+        strict=True if params.get("strict_plugins") else None,
+    )
+
+
+def _plugins(ctx: click.Context) -> Plugins:
+    from flagpipe.core.plugin_manager import create_plugin_manager
+    from flagpipe.core.policy import PolicyLayer, resolve_policy
+
+    root = ctx.find_root()
+    cached = root.meta.get("flagpipe.plugins")
+    if cached is None:
+        cached = create_plugin_manager(resolve_policy(PolicyLayer.from_env(), _cli_policy(ctx)))
+        root.meta["flagpipe.plugins"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _find_config(config: str | None) -> str | None:
+    from flagpipe.config.model import DEFAULT_CONFIG_NAME, ENV_CONFIG
+
+    if config:
+        return config
+    if os.environ.get(ENV_CONFIG):
+        return os.environ[ENV_CONFIG]
+    return DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).exists() else None
+
+
+def _load(ctx: click.Context, config: str | None) -> LoadedConfig:
+    from flagpipe.config.loader import load_config
+
+    return load_config(_find_config(config), cli_policy=_cli_policy(ctx))
+
+
+class FlagpipeGroup(click.Group):
+    """The ``flagpipe`` group: built-in commands, plus plugins' commands looked up when needed."""
+
+    def _with_plugin_commands(self, ctx: click.Context) -> None:
+        if ctx.meta.get("flagpipe.commands_loaded"):
+            return
+        ctx.meta["flagpipe.commands_loaded"] = True
+        try:
+            _plugins(ctx).register_commands(self)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the built-in commands
+            _console(stderr=True).print(f"warning: plugin commands unavailable: {exc}")
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return a built-in command, or load plugins and look among their commands."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name not in _BUILTIN_COMMANDS:
+            self._with_plugin_commands(ctx)
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List built-in and plugin commands (for ``--help``)."""
+        self._with_plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+
+@click.group(cls=FlagpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="flagpipe")
+@click.option("--no-plugin-autoload", is_flag=True, help="Load no third-party plugin unless named by --plugin.")
+@click.option("--plugin", multiple=True, metavar="NAME", help="Load only this plugin (repeatable).")
+@click.option("--block-plugin", multiple=True, metavar="NAME", help="Never import this plugin (repeatable).")
+@click.option("--require-plugin", multiple=True, metavar="SPEC", help="Fail unless this plugin loads, e.g. 'x>=1'.")
+@click.option("--strict-plugins", is_flag=True, help="A plugin that fails to load is an error.")
+def cli(**_: Any) -> None:
+    """flagpipe: capture flagged model samples and deliver them to every configured sink."""
+
+
+@cli.command()
+@click.argument("path", default="flagging.yaml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter flagging.yaml."""
+    from flagpipe.config.starter import STARTER_CONFIG
+
+    target = Path(path)
+    if target.exists() and not force:
+        _fail(f"{path} exists; use --force to overwrite it")
+    target.write_text(STARTER_CONFIG, encoding="utf-8")
+    _console().print(f"wrote {path}; check it with: flagpipe check {path}")
+
+
+@cli.command()
+@click.argument("config", required=False)
+@click.option("--no-health", is_flag=True, help="Skip the callbacks' health checks.")
+@click.pass_context
+@_handles_errors
+def check(ctx: click.Context, config: str | None, no_health: bool) -> None:
+    """Validate CONFIG, load its plugins and check that each callback is usable."""
+    from rich.table import Table
+
+    loaded = _load(ctx, config)
+    problems = 0
+    table = Table("callback", "type", "provided by", "health")
+    for entry in loaded.chain:
+        health = "skipped"
+        if not no_health:
+            try:
+                callback = entry.callback_type.cls(entry.settings)
+                try:
+                    health = "ok" + (f": {message}" if (message := callback.healthcheck()) else "")
+                finally:
+                    callback.close()
+            except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
+                health = f"[red]failed: {exc}[/]"
+                problems += 1
+        table.add_row(entry.name, entry.type_name, entry.callback_type.plugin.provider, health)
+    console = _console()
+    console.print(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+    console.print(table)
+    for record in loaded.plugins.failed:
+        console.print(f"[yellow]warning:[/] plugin {record.provider} failed to load: {record.error}")
+    if problems:
+        raise SystemExit(1)
+
+
+@cli.command("plugins")
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@_handles_errors
+def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List plugins: distribution, version, hooks, callback types and status."""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    plugins = _plugins(ctx)
+    records = [r for r in plugins.records if show_all or not r.builtin]
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in records], indent=2))
+        return
+    table = Table("plugin", "distribution", "version", "status", "callback types", "hooks")
+    for record in records:
+        status = record.status if record.error is None else f"{record.status}: {record.error}"
+        style = {"loaded": "green", "failed": "red"}.get(record.status, "yellow")
+        table.add_row(
+            record.name,
+            record.distribution or "",
+            record.version or "",
+            f"[{style}]{status}[/]",
+            ", ".join(record.callback_types),
+            ", ".join(h.removeprefix("flagpipe_") for h in record.hooks),
+        )
+    console = _console()
+    console.print(table)
+    if not show_all:
+        console.print(f"({sum(r.builtin for r in plugins.records)} built-in plugins hidden; --all shows them)")
+    for conflict in plugins.conflicts:
+        console.print(f"[red]conflict:[/] {conflict}")
+
+
+@cli.command()
+@click.pass_context
+@_handles_errors
+def schema(ctx: click.Context) -> None:
+    """Print the JSON Schema of flagging.yaml, with installed plugins' callback settings."""
+    from flagpipe.config.json_schema import config_json_schema
+
+    click.echo(json.dumps(config_json_schema(_plugins(ctx)), indent=2))
+
+
+def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=flag)
+        pairs[name] = value
+    return pairs
+
+
+def _parse_cli_value(text: str) -> Any:
+    """A number when the text is a JSON number, else the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else text
+
+
+@cli.command()
+@click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
+@click.option("--field", "-f", "fields", multiple=True, metavar="NAME=VALUE", help="A field value (repeatable).")
+@click.option("--file", "files", multiple=True, metavar="NAME=PATH", help="A file field (repeatable).")
+@click.option("--option", "-o", help="The reason (one of the configured options).")
+@click.option("--username", "-u", help="Who is flagging.")
+@click.option("--comment", help="A free-text comment.")
+@click.pass_context
+@_handles_errors
+def flag(
+    ctx: click.Context,
+    config: str | None,
+    fields: tuple[str, ...],
+    files: tuple[str, ...],
+    option: str | None,
+    username: str | None,
+    comment: str | None,
+) -> None:
+    """Flag one sample from the command line and say where it went."""
+    from flagpipe.core.flagger import Flagger
+
+    values: dict[str, Any] = {}
+    declared = {f.name: f for f in _load_fields(ctx, config)}
+    for name, text in _pairs(fields, "--field").items():
+        values[name] = text if name in declared else _parse_cli_value(text)
+    for name, path in _pairs(files, "--file").items():
+        values[name] = Path(path)
+    with Flagger(_load(ctx, config)) as flagger:
+        receipt = flagger.flag(values, option=option, username=username, comment=comment)
+    console = _console()
+    if not receipt.stored:
+        console.print(f"not stored: {receipt.reason}")
+        return
+    console.print(f"flagged {receipt.id}")
+    for name in receipt.delivered:
+        console.print(f"  delivered to {name}")
+    for name, reason in receipt.failed.items():
+        console.print(f"  [red]failed[/] {name}: {reason}")
+    if receipt.failed:
+        raise SystemExit(1)
+
+
+def _load_fields(ctx: click.Context, config: str | None) -> list[Any]:
+    loaded = _load(ctx, config)
+    return list(loaded.config.fields or ())
+
+
+@cli.command()
+@click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
+@click.option("-n", "limit", default=10, show_default=True, help="How many flags to show.")
+@click.pass_context
+@_handles_errors
+def show(ctx: click.Context, config: str | None, limit: int) -> None:
+    """Show the latest flags as a table."""
+    from rich.table import Table
+
+    from flagpipe.core.flagger import Flagger
+
+    with Flagger(_load(ctx, config)) as flagger:
+        events = flagger.latest(limit)
+        directory = flagger.directory
+    if not events:
+        _console().print(f"no flags yet in {directory}")
+        return
+    table = Table("when (UTC)", "option", "username", "fields", "id", title=f"latest flags in {directory}")
+    for event in events:
+        shown = ", ".join(
+            f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
+        )
+        table.add_row(
+            event.created_at.strftime("%Y-%m-%d %H:%M:%S"), event.option or "", event.username or "", shown, event.id
+        )
+    _console().print(table)
+
+
+def main() -> None:
+    """Run the ``flagpipe`` command line."""
+    cli(prog_name="flagpipe")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

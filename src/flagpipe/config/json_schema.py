@@ -1,0 +1,50 @@
+"""The JSON Schema of ``flagging.yaml``, with each installed callback type's settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.config.model import FlagpipeConfig
+
+if TYPE_CHECKING:
+    from flagpipe.core.plugin_manager import Plugins
+
+
+def config_json_schema(plugins: Plugins) -> dict[str, Any]:
+    """Return the JSON Schema of the config file, for editor completion and validation.
+
+    ``callbacks`` items are a ``oneOf`` over the installed callback types, each the type's
+    ``Settings`` schema plus the chain keys ``type`` (a constant) and ``name``.
+    """
+    schema = FlagpipeConfig.model_json_schema()
+    schema["title"] = "flagging.yaml"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    variants = []
+    definitions = schema.setdefault("$defs", {})
+    for type_name, callback_type in sorted(plugins.callback_types().items()):
+        settings = callback_type.settings_model.model_json_schema(ref_template="#/$defs/{model}")
+        definitions.update(settings.pop("$defs", {}))
+        properties = {
+            "type": {"const": type_name, "description": f"The {type_name} callback."},
+            "name": {"type": "string", "description": "A unique name in the chain (default: the type)."},
+            **settings.get("properties", {}),
+        }
+        variants.append(
+            {
+                "title": f"{type_name} callback",
+                "description": (callback_type.cls.__doc__ or "").strip().splitlines()[0]
+                if callback_type.cls.__doc__
+                else "",
+                "type": "object",
+                "properties": properties,
+                "required": ["type", *settings.get("required", [])],
+                "additionalProperties": False,
+            }
+        )
+    schema["properties"]["callbacks"] = {
+        "type": "array",
+        "description": schema["properties"]["callbacks"].get("description", ""),
+        "items": {"oneOf": variants},
+    }
+    definitions.pop("ChainItem", None)
+    return schema

@@ -9,26 +9,48 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from flagpipe._version import __version__
+from flagpipe._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from flagpipe.config.errors import ConfigError, ConfigProblem
-    from flagpipe.config.loader import LoadedConfig, load_config
-    from flagpipe.config.model import FlagpipeConfig
+    from flagpipe.config.errors import ConfigError as ConfigError
+    from flagpipe.config.errors import ConfigProblem as ConfigProblem
+    from flagpipe.config.loader import LoadedConfig as LoadedConfig
+    from flagpipe.config.loader import load_config as load_config
+    from flagpipe.config.model import FlagpipeConfig as FlagpipeConfig
     from flagpipe.core.callback import (
-        Callback,
-        CallbackSettings,
-        DeliveryError,
-        PermanentError,
-        RetryableError,
+        Callback as Callback,
     )
-    from flagpipe.core.event import SCHEMA_VERSION, FieldValue, FileRef, FlagEvent
-    from flagpipe.core.flagger import Flagger, FlagReceipt
-    from flagpipe.core.hookspecs import PROJECT_NAME, hookimpl, hookspec
-    from flagpipe.core.kinds import EncodedFile, ValueKind
-    from flagpipe.core.plugin_manager import PluginError, Plugins, create_plugin_manager
-    from flagpipe.core.policy import PluginPolicy, PolicyLayer
-    from flagpipe.core.schema import Field, FlagSchema
+    from flagpipe.core.callback import (
+        CallbackSettings as CallbackSettings,
+    )
+    from flagpipe.core.callback import (
+        DeliveryError as DeliveryError,
+    )
+    from flagpipe.core.callback import (
+        PermanentError as PermanentError,
+    )
+    from flagpipe.core.callback import (
+        RetryableError as RetryableError,
+    )
+    from flagpipe.core.event import SCHEMA_VERSION as SCHEMA_VERSION
+    from flagpipe.core.event import FieldValue as FieldValue
+    from flagpipe.core.event import FileRef as FileRef
+    from flagpipe.core.event import FlagEvent as FlagEvent
+    from flagpipe.core.flagger import Flagger as Flagger
+    from flagpipe.core.flagger import FlagReceipt as FlagReceipt
+    from flagpipe.core.hookspecs import PROJECT_NAME as PROJECT_NAME
+    from flagpipe.core.hookspecs import hookimpl as hookimpl
+    from flagpipe.core.hookspecs import hookspec as hookspec
+    from flagpipe.core.kinds import EncodedFile as EncodedFile
+    from flagpipe.core.kinds import ValueKind as ValueKind
+    from flagpipe.core.plugin_manager import PluginError as PluginError
+    from flagpipe.core.plugin_manager import Plugins as Plugins
+    from flagpipe.core.plugin_manager import create_plugin_manager as create_plugin_manager
+    from flagpipe.core.policy import PluginPolicy as PluginPolicy
+    from flagpipe.core.policy import PolicyLayer as PolicyLayer
+    from flagpipe.core.schema import Field as Field
+    from flagpipe.core.schema import FlagSchema as FlagSchema
+
 
 _EXPORTS = {
     "Callback": "flagpipe.core.callback",
@@ -61,7 +83,37 @@ _EXPORTS = {
     "load_config": "flagpipe.config.loader",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "PROJECT_NAME",
+    "SCHEMA_VERSION",
+    "Callback",
+    "CallbackSettings",
+    "ConfigError",
+    "ConfigProblem",
+    "DeliveryError",
+    "EncodedFile",
+    "Field",
+    "FieldValue",
+    "FileRef",
+    "FlagEvent",
+    "FlagReceipt",
+    "FlagSchema",
+    "Flagger",
+    "FlagpipeConfig",
+    "LoadedConfig",
+    "PermanentError",
+    "PluginError",
+    "PluginPolicy",
+    "Plugins",
+    "PolicyLayer",
+    "RetryableError",
+    "ValueKind",
+    "__version__",
+    "create_plugin_manager",
+    "hookimpl",
+    "hookspec",
+    "load_config",
+]
 
 
 def __getattr__(name: str) -> Any:

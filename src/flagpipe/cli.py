@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -80,7 +79,7 @@ def _plugins(ctx: click.Context) -> Plugins:
     if cached is None:
         cached = create_plugin_manager(resolve_policy(PolicyLayer.from_env(), _cli_policy(ctx)))
         root.meta["flagpipe.plugins"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _find_config(config: str | None) -> str | None:
@@ -330,4 +329,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -48,9 +48,7 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
             _walk(item, child, lines)
 
 
-def interpolate(
-    data: Any, env: Mapping[str, str], *, source: str, lines: Mapping[KeyPath, int]
-) -> Any:
+def interpolate(data: Any, env: Mapping[str, str], *, source: str, lines: Mapping[KeyPath, int]) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string value; ``$$`` is a literal ``$``.
 
     :raises ConfigError: naming each variable that is not set and has no default.

@@ -73,9 +73,7 @@ class InlineDelivery:
                 reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, DeliveryError) else str(exc)
                 report.failed[lane.name] = reason
                 log.error("flagpipe: delivering flag %s to %s failed: %s", event.id, lane.name, reason)
-                self.plugins.notify_failed(
-                    [event], lane.name, exc, 1, final=isinstance(exc, PermanentError)
-                )
+                self.plugins.notify_failed([event], lane.name, exc, 1, final=isinstance(exc, PermanentError))
             else:
                 report.delivered.append(lane.name)
                 self.plugins.notify_delivered([event], lane.name, 1)

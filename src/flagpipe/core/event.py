@@ -50,9 +50,7 @@ class FieldValue(_Frozen):
 
     name: str = Field(min_length=1, description="The field's label (a column name in tabular sinks).")
     role: Role = Field(default="input", description="Whether the value went into the model or came out.")
-    kind: str = Field(
-        default="text", pattern=r"^[a-z][a-z0-9_]*$", description="text, number, bool, json, image, ..."
-    )
+    kind: str = Field(default="text", pattern=r"^[a-z][a-z0-9_]*$", description="text, number, bool, json, image, ...")
     value: JsonValue = Field(default=None, description="The JSON value; None for file kinds.")
     file: FileRef | None = Field(default=None, description="The stored file, for file kinds.")
 
@@ -79,7 +77,7 @@ class FlagEvent(_Frozen):
     (``FlagEvent.model_validate_json(event.model_dump_json()) == event``).
     """
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(default_factory=new_event_id, min_length=1, description="Unique, time-ordered id.")
     created_at: AwareDatetime = Field(default_factory=utc_now, description="When it was flagged (UTC).")
     mode: FlagMode = Field(default="manual", description="manual: a person flagged it; auto: recorded.")

@@ -64,7 +64,7 @@ class Flagger:
         *,
         mode: str | None = None,
         options: Sequence[str | tuple[str, str] | Mapping[str, str]] | None = None,
-        dir: str | os.PathLike[str] | None = None,  # noqa: A002 - the config key is called dir
+        dir: str | os.PathLike[str] | None = None,
         app: str | None = None,
         callbacks: Sequence[Mapping[str, Any] | str] | None = None,
         fields: Sequence[Field] | None = None,
@@ -74,9 +74,11 @@ class Flagger:
         if isinstance(config, LoadedConfig):
             loaded = config
         else:
+            from flagpipe.config.model import FlagpipeConfig
+
             data: dict[str, Any] = (
                 config.model_dump(mode="json", exclude_unset=True)
-                if hasattr(config, "model_dump")
+                if isinstance(config, FlagpipeConfig)
                 else dict(config or {})
             )
             overrides = {"mode": mode, "options": options, "dir": dir, "app": app, "callbacks": callbacks}

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.metadata as metadata
 import logging
 import os
 import sys
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
-from pluggy import HookImpl
 from packaging.requirements import Requirement
+from pluggy import HookImpl
 
 from flagpipe._version import __version__
 from flagpipe.core import hookspecs
@@ -362,7 +362,7 @@ class _StagingGroup:
         import click
 
         def decorator(function: Any) -> click.Command:
-            cmd = click.command(*args, **kwargs)(function)
+            cmd: click.Command = click.command(*args, **kwargs)(function)
             self.add_command(cmd)
             return cmd
 
@@ -397,7 +397,7 @@ def _validate_callback_classes(result: object) -> list[type[Callback[Any]]]:
 
 
 def _validate_value_kinds(result: object) -> list[ValueKind]:
-    items = list(result or [])  # type: ignore[call-overload]
+    items: list[ValueKind] = list(result or [])  # type: ignore[call-overload]
     for kind in items:
         if not isinstance(kind, ValueKind):
             raise TypeError(f"flagpipe_register_value_kinds must return ValueKind items, got {kind!r}")
@@ -415,9 +415,7 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return found
 
 
-def create_plugin_manager(
-    policy: PluginPolicy | None = None, *, load_builtins: bool = True
-) -> Plugins:
+def create_plugin_manager(policy: PluginPolicy | None = None, *, load_builtins: bool = True) -> Plugins:
     """Build a fresh plugin manager: specs, built-ins, then entry points, checked and recorded.
 
     :param policy: the resolved plugin policy; by default the one the environment gives.
@@ -436,7 +434,7 @@ def create_plugin_manager(
         _load_builtins(plugins)
     _load_entry_points(plugins)
     _check_pending(plugins)
-    plugins._collect()  # noqa: SLF001 - the factory owns the object it builds
+    plugins._collect()
     _check_required(plugins)
     return plugins
 
@@ -476,7 +474,7 @@ def _load_entry_points(plugins: Plugins) -> None:
             plugin = ep.load()
             plugins.pm.register(plugin, name=ep.name)
         except Exception as exc:  # noqa: BLE001 - any import-time error of a plugin is isolated
-            plugins._fail(record, exc, during="to load")  # noqa: SLF001
+            plugins._fail(record, exc, during="to load")
 
 
 def _check_pending(plugins: Plugins) -> None:
@@ -486,7 +484,7 @@ def _check_pending(plugins: Plugins) -> None:
             return
         except pluggy.PluginValidationError as exc:
             name = plugins.pm.get_name(exc.plugin) or repr(exc.plugin)
-            plugins._fail(plugins.record_for(name), exc, during="validation")  # noqa: SLF001
+            plugins._fail(plugins.record_for(name), exc, during="validation")
 
 
 def _check_required(plugins: Plugins) -> None:

@@ -27,9 +27,7 @@ def _is_ndarray(value: object) -> bool:
 
 
 def _looks_like_image(array: Any) -> bool:
-    return str(array.dtype) == "uint8" and (
-        array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))
-    )
+    return str(array.dtype) == "uint8" and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4)))
 
 
 def _encode_ndarray(value: Any) -> flagpipe.EncodedFile:

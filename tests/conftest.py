@@ -1,0 +1,30 @@
+"""Shared fixtures: a fresh plugin manager per test, and isolation from the caller's environment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flagpipe.core.plugin_manager import Plugins, create_plugin_manager
+from flagpipe.core.policy import PluginPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(autouse=True)
+def _clean_flagpipe_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No FLAGPIPE_* variable from the outer environment leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("FLAGPIPE_"):
+            monkeypatch.delenv(name)
+    yield
+
+
+@pytest.fixture
+def plugins() -> Plugins:
+    """A fresh plugin manager with the built-ins only (no third-party autoload)."""
+    return create_plugin_manager(PluginPolicy(autoload=False))

@@ -48,6 +48,8 @@ class ValueConverter:
 
     def convert(self, name: str, value: Any, declared: Field | None) -> FieldValue:
         """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input."""
+        if not name.strip():
+            raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
         kind = declared.kind if declared else None
         if isinstance(value, (Path, bytes, bytearray)) or (kind in FILE_KINDS and value is not None):

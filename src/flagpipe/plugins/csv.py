@@ -144,7 +144,7 @@ def _cell(value: Any) -> str:
 
 def _encode_row(cells: Sequence[str]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    csv.writer(buffer).writerow(cells)  # RFC 4180 line ends, so cells with a lone CR are quoted
     return buffer.getvalue().encode("utf-8")
 
 

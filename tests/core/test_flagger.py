@@ -28,7 +28,7 @@ def test_guide_calculator_yaml(tmp_path: Path) -> None:
     with Flagger.from_yaml(config) as flagger:
         first = flagger.flag(CALCULATOR, option="wrong sign")
         second = flagger.flag({"num1": 6, "operation": "subtract", "num2": 1.5, "output": 3.5}, option="off by one")
-    assert first.stored and first.delivered == ("csv",) and not first.failed
+    assert first.stored and first.pending == ("csv",) and not first.failed  # background delivery by default
     rows = read_rows(tmp_path / "flagged" / "log.csv")
     assert len(rows) == 2
     assert [(r["num1"], r["operation"], r["num2"], r["output"], r["flag"]) for r in rows] == [

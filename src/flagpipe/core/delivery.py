@@ -1,46 +1,90 @@
-"""Delivery: handing accepted events to each callback of the chain, and reporting the outcome.
+"""Delivery: one ordered lane per callback, fed from the journal, with retries and dead letters.
 
-Accepting an event (the journal) and delivering it (here) are separate steps: a failed delivery
-never un-accepts a flag.
+Accepting an event (the journal) and delivering it (here) are separate steps: a failed delivery never
+un-accepts a flag. Each lane hands its callback batches of pending events in flag order. Only the
+process holding a lane's lease delivers it, so several processes sharing one flagging directory
+deliver every event once per callback. A lane's progress lives in the journal, so a restart resumes
+where delivery stopped.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flagpipe.core.callback import DeliveryError, PermanentError
+from flagpipe.core.callback import DeliveryError, PermanentError, RetryableError
+from flagpipe.core.journal import new_owner_id
 from flagpipe.core.schema import FlagSchema
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from flagpipe.config.delivery import DeliveryConfig
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
+    from flagpipe.core.journal import Journal
     from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.routing import When
 
 log = logging.getLogger("flagpipe.delivery")
 
 
-@dataclass
-class DeliveryReport:
-    """Where one event went: the callbacks that took it and those that failed, with why."""
+class DestinationDisabledError(PermanentError):
+    """A permanent failure after which the lane stops until someone re-enables it (HTTP 410 Gone)."""
 
-    delivered: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of a delivery error (the callback's own message for its errors)."""
+    return str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+
+
+def backoff_delay(attempt: int, config: DeliveryConfig, retry_after: float | None) -> float:
+    """Seconds to wait before try ``attempt + 1``: exponential with jitter, or the sink's Retry-After."""
+    retry = config.retry
+    if retry_after is not None and retry_after >= 0:
+        return min(retry_after, retry.max_delay)
+    ceiling = min(retry.max_delay, retry.initial_delay * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass
+class StepResult:
+    """What one step of a lane did."""
+
+    progressed: bool = False
+    wait: float | None = None
 
 
 class Lane:
-    """One callback of the chain and what it has been set up for."""
+    """One callback of the chain: its routing rule, its set-up state and its delivery step."""
 
-    def __init__(self, name: str, callback: Callback[Any], directory: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        callback: Callback[Any],
+        *,
+        directory: Path,
+        journal: Journal,
+        plugins: Plugins,
+        config: DeliveryConfig,
+        owner: str,
+        when: When | None = None,
+    ) -> None:
         self.name = name
         self.callback = callback
         self.directory = directory
+        self.journal = journal
+        self.plugins = plugins
+        self.config = config
+        self.owner = owner
+        self.when = when
         self._schema: FlagSchema | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def prepare(self, schema: FlagSchema | None) -> None:
         """Call the callback's ``setup`` when it has not seen this schema yet."""
@@ -48,41 +92,275 @@ class Lane:
             self.callback.setup(schema, self.directory)
             self._schema = schema
 
-    def deliver(self, events: list[FlagEvent]) -> None:
-        """Set up for the batch's schema if needed, then deliver it."""
-        with self._lock:
-            if self._schema is None or events[0].field_names() != self._schema.names:
-                self.prepare(FlagSchema.from_event(events[0]))
+    def accepts(self, event: FlagEvent) -> bool:
+        """True when the lane's ``when`` rule lets ``event`` through."""
+        return self.when is None or self.when.matches(event)
+
+    def step(self, *, ignore_backoff: bool = False) -> StepResult:
+        """Deliver one batch if this process holds the lease and something is due."""
+        with self.lock:
+            if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
+                return StepResult(wait=self.config.poll_interval)
+            state = self.journal.lane(self.name)
+            if state.disabled_reason:
+                return StepResult(wait=None)
+            requeued = self.journal.requeued(self.name, self.config.batch_size)
+            if requeued:
+                return self._redeliver(requeued)
+            now = time.time()
+            if not ignore_backoff and state.next_attempt_at > now:
+                return StepResult(wait=state.next_attempt_at - now)
+            items = self.journal.events_after(state.done_seq, self.config.batch_size)
+            if not items:
+                return StepResult(wait=None)
+            return self._deliver(items, state.attempts)
+
+    def _deliver(self, items: list[tuple[int, FlagEvent]], attempts_so_far: int) -> StepResult:
+        batch, upto, skipped = self._take_batch(items)
+        if not batch:
+            self.journal.advance(self.name, self.owner, upto, delivered=0, skipped=skipped)
+            return StepResult(progressed=True)
+        events = [e for _, e in batch]
+        attempt = attempts_so_far + 1
+        try:
+            self.prepare(FlagSchema.from_event(events[0]))
             self.callback.deliver(events)
+        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+            return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
+        self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
+        self.plugins.notify_delivered(events, self.name, attempt)
+        return StepResult(progressed=True)
+
+    def _take_batch(self, items: list[tuple[int, FlagEvent]]) -> tuple[list[tuple[int, FlagEvent]], int, int]:
+        """The leading events that share one field set (skipping those ``when`` excludes)."""
+        batch: list[tuple[int, FlagEvent]] = []
+        skipped = 0
+        upto = items[0][0]
+        for seq, event in items:
+            if not self.accepts(event):
+                skipped += 1
+                upto = seq
+                continue
+            if batch and event.field_names() != batch[0][1].field_names():
+                break
+            batch.append((seq, event))
+            upto = seq
+        return batch, upto, skipped
+
+    def _failed(
+        self, batch: list[tuple[int, FlagEvent]], exc: Exception, attempt: int, *, upto: int, skipped: int
+    ) -> StepResult:
+        events = [e for _, e in batch]
+        error = describe_error(exc)
+        if isinstance(exc, PermanentError) and len(batch) > 1:
+            # find the events at fault: deliver one at a time, so good events are not dead-lettered
+            return self._deliver_one_by_one(batch, upto=upto, skipped=skipped)
+        retry = self.config.retry
+        oldest = min(e.created_at for e in events)
+        too_old = (datetime.now(timezone.utc) - oldest).total_seconds() > retry.max_age
+        final = isinstance(exc, PermanentError) or attempt >= retry.attempts or too_old
+        log.warning(
+            "flagpipe: delivering %d flag(s) to %s failed (attempt %d%s): %s",
+            len(batch),
+            self.name,
+            attempt,
+            ", giving up" if final else "",
+            error,
+        )
+        self.plugins.notify_failed(events, self.name, exc, attempt, final=final)
+        if final:
+            self.journal.dead_letter(
+                self.name,
+                self.owner,
+                [(s, e.id) for s, e in batch],
+                error,
+                attempts=attempt,
+                upto=upto,
+                skipped=skipped,
+            )
+            if isinstance(exc, DestinationDisabledError):
+                self.journal.disable(self.name, error)
+            return StepResult(progressed=True)
+        retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+        delay = backoff_delay(attempt, self.config, retry_after)
+        self.journal.record_failure(self.name, self.owner, error, attempts=attempt, next_attempt_at=time.time() + delay)
+        return StepResult(wait=delay)
+
+    def _deliver_one_by_one(self, batch: list[tuple[int, FlagEvent]], *, upto: int, skipped: int) -> StepResult:
+        """After a permanent batch failure, deliver each event alone: only those at fault become dead."""
+        for index, (seq, event) in enumerate(batch):
+            last = index == len(batch) - 1
+            mark, extra = (upto, skipped) if last else (seq, 0)
+            try:
+                self.callback.deliver([event])
+            except Exception as exc:  # noqa: BLE001 - classified like any failure
+                result = self._failed([(seq, event)], exc, 1, upto=mark, skipped=extra)
+                if not result.progressed:
+                    return result  # retryable: the lane stays just before this event
+                continue
+            self.journal.advance(self.name, self.owner, mark, delivered=1, skipped=extra)
+            self.plugins.notify_delivered([event], self.name, 1)
+        return StepResult(progressed=True)
+
+    def _redeliver(self, items: list[tuple[int, FlagEvent]]) -> StepResult:
+        events = [e for _, e in items]
+        try:
+            self.prepare(FlagSchema.from_event(events[0]))
+            self.callback.deliver(events)
+        except Exception as exc:  # noqa: BLE001 - recorded on the dead letters
+            self.journal.fail_requeued(self.name, [s for s, _ in items], describe_error(exc))
+            self.plugins.notify_failed(events, self.name, exc, 1, final=True)
+            return StepResult(progressed=True)
+        self.journal.resolve_dead(self.name, [s for s, _ in items])
+        self.plugins.notify_delivered(events, self.name, 1)
+        return StepResult(progressed=True)
+
+    def caught_up(self, target_seq: int) -> bool:
+        """True when every event up to ``target_seq`` is handled (or nothing more can be done now)."""
+        state = self.journal.lane(self.name)
+        return state.done_seq >= target_seq or state.disabled_reason is not None
+
+    def release(self) -> None:
+        """Give up this process's lease on the lane."""
+        self.journal.release(self.name, self.owner)
 
 
-class InlineDelivery:
-    """Delivers each accepted event to every lane, in chain order, before ``flag()`` returns."""
+@dataclass
+class DeliveryReport:
+    """Where one event went, as far as ``flag()`` knows when it returns."""
 
-    def __init__(self, lanes: list[Lane], plugins: Plugins) -> None:
+    delivered: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Runs the lanes: inline (in ``flag()``) or with one background worker thread per lane."""
+
+    def __init__(self, lanes: list[Lane], journal: Journal, config: DeliveryConfig) -> None:
         self.lanes = lanes
-        self.plugins = plugins
+        self.journal = journal
+        self.config = config
+        self._wake = {lane.name: threading.Event() for lane in lanes}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._flushing = threading.Event()
 
-    def submit(self, event: FlagEvent) -> DeliveryReport:
-        """Deliver ``event`` to each lane; a failing lane is reported and the others carry on."""
+    def start(self) -> None:
+        """Start the background workers (background mode only)."""
+        if self.config.mode != "background" or self._threads:
+            return
+        for lane in self.lanes:
+            thread = threading.Thread(target=self._run, args=(lane,), name=f"flagpipe-lane-{lane.name}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _run(self, lane: Lane) -> None:
+        wake = self._wake[lane.name]
+        while not self._stop.is_set():
+            try:
+                result = lane.step(ignore_backoff=False)
+            except Exception:
+                log.exception("flagpipe: the delivery worker of %s failed; retrying", lane.name)
+                result = StepResult(wait=self.config.poll_interval)
+            if result.progressed:
+                continue
+            wait = self.config.poll_interval if result.wait is None else min(result.wait, self.config.poll_interval * 4)
+            wake.wait(timeout=max(wait, 0.001))
+            wake.clear()
+
+    def submit(self, seq: int, event: FlagEvent) -> DeliveryReport:
+        """Hand a newly accepted event to the lanes; inline mode delivers it before returning."""
         report = DeliveryReport()
         for lane in self.lanes:
-            try:
-                lane.deliver([event])
-            except Exception as exc:  # noqa: BLE001 - one sink's failure must not stop the others
-                reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, DeliveryError) else str(exc)
-                report.failed[lane.name] = reason
-                log.error("flagpipe: delivering flag %s to %s failed: %s", event.id, lane.name, reason)
-                self.plugins.notify_failed([event], lane.name, exc, 1, final=isinstance(exc, PermanentError))
-            else:
-                report.delivered.append(lane.name)
-                self.plugins.notify_delivered([event], lane.name, 1)
+            if not lane.accepts(event):
+                report.skipped.append(lane.name)
+                continue
+            if self.config.mode == "background":
+                self._wake[lane.name].set()
+                report.pending.append(lane.name)
+                continue
+            self._run_inline(lane, seq)
+            self._report_inline(lane, seq, event, report)
         return report
 
-    def close(self) -> None:
-        """Close every callback; one that fails to close is logged and the others still close."""
+    def _run_inline(self, lane: Lane, seq: int, *, ignore_backoff: bool = False, deadline: float | None = None) -> None:
+        while not lane.caught_up(seq):
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            result = lane.step(ignore_backoff=ignore_backoff)
+            if not result.progressed:
+                return
+
+    def _report_inline(self, lane: Lane, seq: int, event: FlagEvent, report: DeliveryReport) -> None:
+        state = self.journal.lane(lane.name)
+        if state.done_seq < seq:
+            report.pending.append(lane.name)
+            if state.last_error:
+                report.failed[lane.name] = state.last_error
+            return
+        dead = [d for d in self.journal.dead_letters(lane.name) if d.event_id == event.id]
+        if dead:
+            report.failed[lane.name] = dead[0].error
+        else:
+            report.delivered.append(lane.name)
+
+    def drain(self, *, ignore_backoff: bool = True, deadline: float | None = None) -> None:
+        """Deliver everything pending now, in this thread, one lane after another."""
+        target = self.journal.max_seq()
+        for lane in self.lanes:
+            self._run_inline(lane, target, ignore_backoff=ignore_backoff, deadline=deadline)
+            while self.journal.requeued(lane.name, 1) and lane.step().progressed:
+                pass
+
+    def flush(self, grace: float) -> bool:
+        """Wait up to ``grace`` seconds for the lanes to deliver what is pending; True when all caught up."""
+        deadline = time.monotonic() + grace
+        target = self.journal.max_seq()
+        if self.config.mode == "inline" or not self._threads:
+            self.drain(ignore_backoff=False, deadline=deadline)
+        else:
+            for wake in self._wake.values():
+                wake.set()
+            while time.monotonic() < deadline:
+                if all(lane.caught_up(target) or self._waiting(lane) for lane in self.lanes):
+                    break
+                time.sleep(0.01)
+        return all(lane.caught_up(target) for lane in self.lanes)
+
+    def _waiting(self, lane: Lane) -> bool:
+        """True when a lane has nothing it can do before the grace period ends (backing off, leased)."""
+        state = self.journal.lane(lane.name)
+        return state.next_attempt_at > time.time() + 0.05 or (
+            state.lease_owner not in (None, lane.owner) and state.lease_until > time.time()
+        )
+
+    def stop(self) -> None:
+        """Stop the workers and release this process's leases."""
+        self._stop.set()
+        for wake in self._wake.values():
+            wake.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
         for lane in self.lanes:
             try:
-                lane.callback.close()
-            except Exception:
-                log.exception("flagpipe: closing callback %s failed", lane.name)
+                lane.release()
+            except Exception:  # noqa: BLE001 - a closed or broken journal must not stop the shutdown
+                log.debug("flagpipe: could not release the lease of %s", lane.name, exc_info=True)
+
+
+def make_owner() -> str:
+    """A lease owner id for this process and this Flagger."""
+    return new_owner_id()
+
+
+__all__ = [
+    "DeliveryReport",
+    "DestinationDisabledError",
+    "Dispatcher",
+    "Lane",
+    "backoff_delay",
+    "describe_error",
+    "make_owner",
+]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.config.loader import LoadedConfig, load_config
-from flagpipe.core.delivery import InlineDelivery, Lane
+from flagpipe.core.delivery import Dispatcher, Lane, make_owner
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.journal import Journal
 from flagpipe.core.schema import Field, FlagSchema, as_schema
 from flagpipe.core.values import ValueConverter
+
+log = logging.getLogger("flagpipe")
 
 if TYPE_CHECKING:
     import os
@@ -32,15 +37,20 @@ class FlagReceipt:
     :ivar id: the event id, when the flag was stored.
     :ivar stored: True when the flag was accepted into the journal.
     :ivar reason: why nothing was stored, when it was not.
-    :ivar delivered: names of the callbacks that took it (inline delivery).
-    :ivar failed: callback name to error message, for deliveries that failed.
+    :ivar delivered: names of the callbacks that took it before ``flag()`` returned (inline delivery).
+    :ivar pending: callbacks that will get it later (background delivery, or a retry after a failure).
+    :ivar failed: callback name to the last error, for deliveries that failed (they are retried or
+        dead-lettered as the config says; the flag itself is kept).
+    :ivar skipped: callbacks whose ``when`` rule excludes it.
     """
 
     id: str | None
     stored: bool
     reason: str | None = None
     delivered: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
     failed: Mapping[str, str] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.stored
@@ -86,23 +96,46 @@ class Flagger:
             loaded = load_config(data=data, plugins=plugins, env=env)
         self._loaded = loaded
         self._lock = threading.Lock()
-        self._journal: Journal | None = None
         self._closed = False
         self._count = 0
+        delivery = loaded.config.delivery
         self._files = FileStore(
-            loaded.directory,
-            max_bytes=loaded.config.max_file_bytes,
-            fsync=loaded.config.delivery.durability == "fsync",
+            loaded.directory, max_bytes=loaded.config.max_file_bytes, fsync=delivery.durability == "fsync"
         )
         self._converter = ValueConverter(self._files, loaded.plugins.value_kinds())
-        lanes = [Lane(e.name, e.callback_type.cls(e.settings), loaded.directory) for e in loaded.chain]
-        self._delivery = InlineDelivery(lanes, loaded.plugins)
-        declared = loaded.config.fields
+        self._journal: Journal | None = None
+        self._dispatcher: Dispatcher | None = None
         self._schema: FlagSchema | None = None
+        if loaded.config.mode != "never":
+            self._open_delivery()
         if fields is not None:
             self.setup(fields)
-        elif declared is not None:
-            self.setup([Field(f.name, kind=f.kind, role=f.role) for f in declared])
+        elif loaded.config.fields is not None:
+            self.setup([Field(f.name, kind=f.kind, role=f.role) for f in loaded.config.fields])
+        _OPEN_FLAGGERS.add(self)
+
+    def _open_delivery(self) -> None:
+        loaded = self._loaded
+        delivery = loaded.config.delivery
+        journal = Journal(loaded.directory, durability=delivery.durability)
+        owner = make_owner()
+        lanes = [
+            Lane(
+                entry.name,
+                entry.callback_type.cls(entry.settings),
+                directory=loaded.directory,
+                journal=journal,
+                plugins=loaded.plugins,
+                config=delivery,
+                owner=owner,
+                when=entry.when,
+            )
+            for entry in loaded.chain
+        ]
+        journal.ensure_lanes([lane.name for lane in lanes])
+        self._journal = journal
+        self._dispatcher = Dispatcher(lanes, journal, delivery)
+        self._dispatcher.start()
 
     @classmethod
     def from_yaml(
@@ -146,7 +179,12 @@ class Flagger:
     @property
     def callback_names(self) -> tuple[str, ...]:
         """The names of the callbacks in the chain, in order."""
-        return tuple(lane.name for lane in self._delivery.lanes)
+        return tuple(entry.name for entry in self._loaded.chain)
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal (None in ``never`` mode)."""
+        return self._journal
 
     @property
     def schema(self) -> FlagSchema | None:
@@ -162,11 +200,11 @@ class Flagger:
         """Declare the fields (names, kinds, roles) and let each callback prepare for them."""
         schema = as_schema(fields)
         self._schema = schema
-        if self.mode == "never":
+        if self._dispatcher is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for lane in self._delivery.lanes:
-            lane.prepare(schema)
+        for lane in self._dispatcher.lanes:
+            with lane.lock:
+                lane.prepare(schema)
 
     # -- flagging ----------------------------------------------------------------------------
 
@@ -235,18 +273,19 @@ class Flagger:
         event = self.plugins.prepare_event(event)
         if self.plugins.should_drop(event):
             return FlagReceipt(None, False, reason="dropped by a flagpipe_filter_event plugin")
-        self._accept(event)
-        report = self._delivery.submit(event)
-        return FlagReceipt(event.id, True, delivered=tuple(report.delivered), failed=dict(report.failed))
-
-    def _accept(self, event: FlagEvent) -> None:
-        """Make the event durable in the journal: from here on, the flag is kept."""
+        assert self._journal is not None and self._dispatcher is not None
+        seq = self._journal.append(event)  # accepted: from here on, the flag is kept
         with self._lock:
-            if self._journal is None:
-                self._journal = Journal(self.directory, durability=self.config.delivery.durability)
-            journal = self._journal
             self._count += 1
-        journal.append(event)
+        report = self._dispatcher.submit(seq, event)
+        return FlagReceipt(
+            event.id,
+            True,
+            delivered=tuple(report.delivered),
+            pending=tuple(report.pending),
+            failed=dict(report.failed),
+            skipped=tuple(report.skipped),
+        )
 
     def _resolve_option(self, option: str | None) -> str | None:
         if option is None or not self.options:
@@ -272,19 +311,39 @@ class Flagger:
 
     def latest(self, limit: int = 10) -> list[FlagEvent]:
         """Return the newest ``limit`` stored events, oldest first."""
-        journal = self._journal or _open_existing_journal(self.directory, self.config.delivery.durability)
-        if journal is None:
-            return []
-        return journal.latest(limit)
+        return [] if self._journal is None else self._journal.latest(limit)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every pending flag is delivered (or ``timeout``, default the config's grace, passes).
+
+        Returns True when every callback has caught up; what is left stays pending in the journal.
+        """
+        if self._dispatcher is None:
+            return True
+        return self._dispatcher.flush(self.config.delivery.grace if timeout is None else timeout)
 
     def close(self) -> None:
-        """Flush and close every callback and the journal; safe to call twice."""
+        """Deliver what is pending within the grace period, then stop; safe to call twice.
+
+        Whatever is not delivered by then stays in the journal and is delivered on the next start.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-        self._delivery.close()
-        if self._journal is not None:
+        _OPEN_FLAGGERS.discard(self)
+        if self._dispatcher is None:
+            return
+        try:
+            self._dispatcher.flush(self.config.delivery.grace)
+        finally:
+            self._dispatcher.stop()
+            for lane in self._dispatcher.lanes:
+                try:
+                    lane.callback.close()
+                except Exception:
+                    log.exception("flagpipe: closing callback %s failed", lane.name)
+            assert self._journal is not None
             self._journal.close()
 
     def __enter__(self) -> Flagger:
@@ -299,12 +358,14 @@ class Flagger:
         return f"<Flagger mode={self.mode!r} dir={str(self.directory)!r} callbacks={list(self.callback_names)}>"
 
 
-def _open_existing_journal(directory: Path, durability: Any) -> Journal | None:
-    from flagpipe.core.journal import JOURNAL_PATH
+_OPEN_FLAGGERS: weakref.WeakSet[Flagger] = weakref.WeakSet()
 
-    if not (directory / JOURNAL_PATH).exists():
-        return None
-    return Journal(directory, durability=durability)
+
+@atexit.register
+def _close_open_flaggers() -> None:
+    """At interpreter exit, flush and close every Flagger still open (within each one's grace)."""
+    for flagger in list(_OPEN_FLAGGERS):
+        flagger.close()
 
 
 def _plain(value: Any) -> Any:

@@ -1,18 +1,27 @@
-"""The journal: every accepted flag, kept in SQLite (WAL mode) under the flagging directory.
+"""The journal: every accepted flag and each callback's delivery progress, in SQLite (WAL mode).
 
 The journal is the source of truth: a flag is accepted once its event is committed here, whatever
-happens to its deliveries afterwards. Several threads and processes may share one journal.
+happens to its deliveries afterwards. Each callback has a *lane*: a high-water mark (every event up to
+``done_seq`` has been delivered, skipped by its ``when`` rule, or dead-lettered), its retry state, and
+a lease that lets one process at a time deliver it. Bookkeeping is one row per lane plus one row per
+dead letter, whatever the number of events. Several threads and processes may share one journal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import sqlite3
 import threading
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from flagpipe.core.event import FlagEvent
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 #: Where the journal lives, relative to the flagging directory.
@@ -25,53 +34,434 @@ CREATE TABLE IF NOT EXISTS events (
     created_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS event_files (
+    seq INTEGER NOT NULL,
+    path TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_files_path ON event_files (path);
+CREATE INDEX IF NOT EXISTS event_files_seq ON event_files (seq);
+CREATE TABLE IF NOT EXISTS lanes (
+    name TEXT PRIMARY KEY,
+    done_seq INTEGER NOT NULL DEFAULT 0,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_error_at REAL,
+    disabled_reason TEXT,
+    lease_owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    lane TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    failed_at REAL NOT NULL,
+    requeued INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (lane, seq)
+);
 """
 
-Durability = Literal["crash", "fsync"]
+Durability = Literal["process", "fsync"]
+
+
+class JournalError(RuntimeError):
+    """The journal cannot be opened or written: the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class LaneState:
+    """One lane's persisted progress."""
+
+    name: str
+    done_seq: int
+    delivered: int
+    skipped: int
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    last_error_at: float | None
+    disabled_reason: str | None
+    lease_owner: str | None
+    lease_until: float
+
+
+@dataclass(frozen=True)
+class LaneStatus:
+    """What ``flagpipe status`` shows for one lane."""
+
+    name: str
+    delivered: int
+    skipped: int
+    pending: int
+    dead: int
+    oldest_pending_at: str | None
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    disabled_reason: str | None
+    lease_owner: str | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event a lane gave up on."""
+
+    lane: str
+    seq: int
+    event_id: str
+    error: str
+    attempts: int
+    failed_at: float
+    requeued: bool
+
+
+def new_owner_id() -> str:
+    """An id for this process's leases: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+def _owner_is_dead(owner: str | None) -> bool:
+    """True when the lease owner is a process on this host that no longer runs."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Journal:
-    """An append-only store of accepted events, ordered by ``seq``."""
+    """Accepted events, lane progress and dead letters, shared by threads and processes."""
 
-    def __init__(self, directory: Path, *, durability: Durability = "crash") -> None:
+    def __init__(self, directory: Path, *, durability: Durability = "process") -> None:
         self.path = directory / JOURNAL_PATH
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
-        self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
-        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("PRAGMA quick_check(1)").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"cannot open the flag journal {self.path}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- events -------------------------------------------------------------------------------
 
     def append(self, event: FlagEvent) -> int:
         """Store ``event`` durably and return its sequence number."""
         body = event.model_dump_json()
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                (event.id, event.created_at.isoformat(), body),
-            )
-        seq = cursor.lastrowid
-        assert seq is not None
+        paths = [f.file.path for f in event.fields if f.file is not None]
+        try:
+            with self._transaction() as db:
+                cursor = db.execute(
+                    "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
+                    (event.id, event.created_at.isoformat(), body),
+                )
+                seq = cursor.lastrowid
+                assert seq is not None
+                if paths:
+                    db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot store the flag in {self.path}: {exc}") from None
         return seq
 
     def count(self) -> int:
-        """Return how many events the journal holds."""
+        """How many events the journal holds."""
+        return self._int("SELECT COUNT(*) FROM events")
+
+    def max_seq(self) -> int:
+        """The newest sequence number (0 when empty)."""
+        return self._int("SELECT COALESCE(MAX(seq), 0) FROM events")
+
+    def _int(self, sql: str, params: Sequence[object] = ()) -> int:
         with self._lock:
-            (total,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
-        return int(total)
+            value = self._db.execute(sql, params).fetchone()[0]
+        return int(value)
 
     def latest(self, limit: int) -> list[FlagEvent]:
-        """Return the newest ``limit`` events, oldest first."""
+        """The newest ``limit`` events, oldest first."""
         with self._lock:
             rows = self._db.execute("SELECT body FROM events ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
         return [FlagEvent.model_validate_json(body) for (body,) in reversed(rows)]
 
     def get(self, event_id: str) -> FlagEvent | None:
-        """Return the event with ``event_id``, or None."""
+        """The event with ``event_id``, or None."""
         with self._lock:
             row = self._db.execute("SELECT body FROM events WHERE id = ?", (event_id,)).fetchone()
         return None if row is None else FlagEvent.model_validate_json(row[0])
+
+    def seq_of(self, event_id: str) -> int | None:
+        """The sequence number of ``event_id``, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT seq FROM events WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, FlagEvent]]:
+        """Up to ``limit`` events with a sequence number above ``seq``, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            ).fetchall()
+        return [(int(s), FlagEvent.model_validate_json(b)) for s, b in rows]
+
+    def iter_events(self, batch: int = 1000) -> Iterator[tuple[int, FlagEvent]]:
+        """Every event in order, read in batches."""
+        after = 0
+        while rows := self.events_after(after, batch):
+            yield from rows
+            after = rows[-1][0]
+
+    # -- lanes --------------------------------------------------------------------------------
+
+    def ensure_lanes(self, names: Sequence[str]) -> None:
+        """Create lane rows for new callbacks; a new lane starts with every stored event pending."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO lanes (name) VALUES (?)", [(n,) for n in names])
+
+    def lane(self, name: str) -> LaneState:
+        """The persisted state of lane ``name``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, done_seq, delivered, skipped, attempts, next_attempt_at, last_error, last_error_at,"
+                " disabled_reason, lease_owner, lease_until FROM lanes WHERE name = ?",
+                (name,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(f"no lane {name!r} in {self.path}")
+        return LaneState(*row)
+
+    def lane_names(self) -> list[str]:
+        """Every lane the journal knows, in name order."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT name FROM lanes ORDER BY name")]
+
+    def acquire(self, name: str, owner: str, ttl: float) -> bool:
+        """Take or renew the lease on a lane; False when another live process holds it."""
+        now = time.time()
+        with self._transaction() as db:
+            row = db.execute("SELECT lease_owner, lease_until FROM lanes WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return False
+            holder, until = row
+            if holder not in (None, owner) and until > now and not _owner_is_dead(holder):
+                return False
+            db.execute("UPDATE lanes SET lease_owner = ?, lease_until = ? WHERE name = ?", (owner, now + ttl, name))
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up a lease this owner holds."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE lanes SET lease_owner = NULL, lease_until = 0 WHERE name = ? AND lease_owner = ?",
+                (name, owner),
+            )
+
+    def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int) -> bool:
+        """Record that everything up to ``upto`` is handled; resets the retry state."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
+                " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?",
+                (upto, delivered, skipped, name, owner),
+            )
+        return cursor.rowcount == 1
+
+    def record_failure(self, name: str, owner: str, error: str, *, attempts: int, next_attempt_at: float) -> None:
+        """Record a failed try and when to try again."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE lanes SET attempts = ?, next_attempt_at = ?, last_error = ?, last_error_at = ?"
+                " WHERE name = ? AND lease_owner = ?",
+                (attempts, next_attempt_at, error, time.time(), name, owner),
+            )
+
+    def dead_letter(
+        self,
+        name: str,
+        owner: str,
+        items: Sequence[tuple[int, str]],
+        error: str,
+        *,
+        attempts: int,
+        upto: int,
+        skipped: int = 0,
+    ) -> None:
+        """Park events as dead letters for this lane only, and move the lane past them."""
+        now = time.time()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO dead_letters (lane, seq, event_id, error, attempts, failed_at, requeued)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0)",
+                [(name, seq, event_id, error, attempts, now) for seq, event_id in items],
+            )
+            db.execute(
+                "UPDATE lanes SET done_seq = MAX(done_seq, ?), skipped = skipped + ?, attempts = 0,"
+                " next_attempt_at = 0, last_error = ?, last_error_at = ? WHERE name = ? AND lease_owner = ?",
+                (upto, skipped, error, now, name, owner),
+            )
+
+    def disable(self, name: str, reason: str) -> None:
+        """Stop delivering to a lane until someone re-enables it (``flagpipe retry``)."""
+        with self._transaction() as db:
+            db.execute("UPDATE lanes SET disabled_reason = ? WHERE name = ?", (reason, name))
+
+    # -- dead letters -------------------------------------------------------------------------
+
+    def dead_letters(self, name: str | None = None) -> list[DeadLetter]:
+        """Dead letters, of one lane or all, in order."""
+        sql = "SELECT lane, seq, event_id, error, attempts, failed_at, requeued FROM dead_letters"
+        params: tuple[object, ...] = ()
+        if name is not None:
+            sql += " WHERE lane = ?"
+            params = (name,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY lane, seq", params).fetchall()
+        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    def requeued(self, name: str, limit: int) -> list[tuple[int, FlagEvent]]:
+        """Dead letters of ``name`` that were re-queued, with their events, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.seq, e.body FROM dead_letters d JOIN events e ON e.seq = d.seq"
+                " WHERE d.lane = ? AND d.requeued = 1 ORDER BY d.seq LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        return [(int(s), FlagEvent.model_validate_json(b)) for s, b in rows]
+
+    def resolve_dead(self, name: str, seqs: Sequence[int]) -> None:
+        """Remove re-queued dead letters that have now been delivered."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM dead_letters WHERE lane = ? AND seq = ?", [(name, s) for s in seqs])
+            db.execute("UPDATE lanes SET delivered = delivered + ? WHERE name = ?", (len(seqs), name))
+
+    def fail_requeued(self, name: str, seqs: Sequence[int], error: str) -> None:
+        """Put re-queued dead letters back as dead after another failure."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE dead_letters SET requeued = 0, error = ?, attempts = attempts + 1, failed_at = ?"
+                " WHERE lane = ? AND seq = ?",
+                [(error, time.time(), name, s) for s in seqs],
+            )
+
+    def requeue(self, name: str | None = None, event_id: str | None = None) -> int:
+        """Re-queue dead letters (of a lane, of one event, or all) and re-enable the lanes; return how many."""
+        clauses, params = [], []
+        if name is not None:
+            clauses.append("lane = ?")
+            params.append(name)
+        if event_id is not None:
+            clauses.append("event_id = ?")
+            params.append(event_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self._transaction() as db:
+            cursor = db.execute(f"UPDATE dead_letters SET requeued = 1{where}", params)  # noqa: S608 - fixed clauses
+            lane_where = " WHERE name = ?" if name is not None else ""
+            db.execute(
+                f"UPDATE lanes SET disabled_reason = NULL, next_attempt_at = 0{lane_where}",  # noqa: S608
+                (name,) if name is not None else (),
+            )
+        return cursor.rowcount
+
+    # -- status and retention -----------------------------------------------------------------
+
+    def status(self) -> list[LaneStatus]:
+        """Per lane: delivered, skipped, pending, dead, oldest pending, retry state, last error."""
+        result = []
+        for name in self.lane_names():
+            state = self.lane(name)
+            with self._lock:
+                pending = self._db.execute("SELECT COUNT(*) FROM events WHERE seq > ?", (state.done_seq,)).fetchone()[0]
+                oldest = self._db.execute(
+                    "SELECT created_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (state.done_seq,)
+                ).fetchone()
+                dead = self._db.execute(
+                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 0", (name,)
+                ).fetchone()[0]
+                requeued = self._db.execute(
+                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 1", (name,)
+                ).fetchone()[0]
+            result.append(
+                LaneStatus(
+                    name=name,
+                    delivered=state.delivered,
+                    skipped=state.skipped,
+                    pending=int(pending) + int(requeued),
+                    dead=int(dead),
+                    oldest_pending_at=oldest[0] if oldest else None,
+                    attempts=state.attempts,
+                    next_attempt_at=state.next_attempt_at,
+                    last_error=state.last_error,
+                    disabled_reason=state.disabled_reason,
+                    lease_owner=state.lease_owner if state.lease_until > time.time() else None,
+                )
+            )
+        return result
+
+    def purgeable(self, older_than: str, lanes: Sequence[str]) -> list[tuple[int, str]]:
+        """Events created before ``older_than`` (ISO time) that every lane in ``lanes`` has handled."""
+        with self._lock:
+            done = [self.lane(n).done_seq for n in lanes] if lanes else [self.max_seq()]
+            limit = min(done) if done else 0
+            rows = self._db.execute(
+                "SELECT seq, id FROM events WHERE seq <= ? AND created_at < ? AND seq NOT IN"
+                " (SELECT seq FROM dead_letters) ORDER BY seq",
+                (limit, older_than),
+            ).fetchall()
+        return [(int(s), str(i)) for s, i in rows]
+
+    def purge(self, seqs: Sequence[int]) -> list[str]:
+        """Delete events; return the file paths no remaining event refers to (safe to delete)."""
+        with self._transaction() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS purge_seqs (seq INTEGER PRIMARY KEY)")
+            db.execute("DELETE FROM purge_seqs")
+            db.executemany("INSERT INTO purge_seqs (seq) VALUES (?)", [(s,) for s in seqs])
+            paths = [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT path FROM event_files WHERE seq IN (SELECT seq FROM purge_seqs)"
+                ).fetchall()
+            ]
+            db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM purge_seqs)")
+            db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM purge_seqs)")
+            still_used = (
+                {
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT DISTINCT path FROM event_files WHERE path IN ({','.join('?' * len(paths))})",  # noqa: S608
+                        paths,
+                    ).fetchall()
+                }
+                if paths
+                else set()
+            )
+        return [p for p in paths if p not in still_used]
 
     def close(self) -> None:
         """Close the database connection."""

@@ -32,8 +32,15 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def _text(value: object) -> str:
+    """Escape text from configs, plugins and flags so rich prints it as is, never as markup."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 def _fail(message: str, code: int = 1) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+    _console(stderr=True).print(f"[bold red]error:[/] {_text(message)}", markup=True)
     raise SystemExit(code)
 
 
@@ -171,14 +178,14 @@ def check(ctx: click.Context, config: str | None, no_health: bool) -> None:
                 finally:
                     callback.close()
             except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
-                health = f"[red]failed: {exc}[/]"
+                health = f"[red]failed: {_text(exc)}[/]"
                 problems += 1
-        table.add_row(entry.name, entry.type_name, entry.callback_type.plugin.provider, health)
+        table.add_row(_text(entry.name), _text(entry.type_name), _text(entry.callback_type.plugin.provider), health)
     console = _console()
-    console.print(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+    console.print(_text(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}"))
     console.print(table)
     for record in loaded.plugins.failed:
-        console.print(f"[yellow]warning:[/] plugin {record.provider} failed to load: {record.error}")
+        console.print(f"[yellow]warning:[/] plugin {_text(record.provider)} failed to load: {_text(record.error)}")
     if problems:
         raise SystemExit(1)
 
@@ -204,19 +211,19 @@ def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         status = record.status if record.error is None else f"{record.status}: {record.error}"
         style = {"loaded": "green", "failed": "red"}.get(record.status, "yellow")
         table.add_row(
-            record.name,
-            record.distribution or "",
-            record.version or "",
-            f"[{style}]{status}[/]",
-            ", ".join(record.callback_types),
-            ", ".join(h.removeprefix("flagpipe_") for h in record.hooks),
+            _text(record.name),
+            _text(record.distribution or ""),
+            _text(record.version or ""),
+            f"[{style}]{_text(status)}[/]",
+            _text(", ".join(record.callback_types)),
+            _text(", ".join(h.removeprefix("flagpipe_") for h in record.hooks)),
         )
     console = _console()
     console.print(table)
     if not show_all:
         console.print(f"({sum(r.builtin for r in plugins.records)} built-in plugins hidden; --all shows them)")
     for conflict in plugins.conflicts:
-        console.print(f"[red]conflict:[/] {conflict}")
+        console.print(f"[red]conflict:[/] {_text(conflict)}")
 
 
 @cli.command()
@@ -279,13 +286,13 @@ def flag(
         receipt = flagger.flag(values, option=option, username=username, comment=comment)
     console = _console()
     if not receipt.stored:
-        console.print(f"not stored: {receipt.reason}")
+        console.print(f"not stored: {_text(receipt.reason)}")
         return
     console.print(f"flagged {receipt.id}")
     for name in receipt.delivered:
         console.print(f"  delivered to {name}")
     for name, reason in receipt.failed.items():
-        console.print(f"  [red]failed[/] {name}: {reason}")
+        console.print(f"  [red]failed[/] {_text(name)}: {_text(reason)}")
     if receipt.failed:
         raise SystemExit(1)
 
@@ -310,15 +317,22 @@ def show(ctx: click.Context, config: str | None, limit: int) -> None:
         events = flagger.latest(limit)
         directory = flagger.directory
     if not events:
-        _console().print(f"no flags yet in {directory}")
+        _console().print(_text(f"no flags yet in {directory}"))
         return
-    table = Table("when (UTC)", "option", "username", "fields", "id", title=f"latest flags in {directory}")
+    table = Table(title=_text(f"latest flags in {directory}"))
+    for header in ("when (UTC)", "option", "username", "fields"):
+        table.add_column(header, overflow="fold")  # wrap long values, never cut them short
+    table.add_column("id", no_wrap=True, min_width=max(len(e.id) for e in events))  # an id is copied whole
     for event in events:
         shown = ", ".join(
             f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
         )
         table.add_row(
-            event.created_at.strftime("%Y-%m-%d %H:%M:%S"), event.option or "", event.username or "", shown, event.id
+            event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _text(event.option or ""),
+            _text(event.username or ""),
+            _text(shown),
+            event.id,
         )
     _console().print(table)
 

@@ -19,7 +19,7 @@ def config_json_schema(plugins: Plugins) -> dict[str, Any]:
     schema = FlagpipeConfig.model_json_schema()
     schema["title"] = "flagging.yaml"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    variants = []
+    variants: list[dict[str, Any]] = []
     definitions = schema.setdefault("$defs", {})
     for type_name, callback_type in sorted(plugins.callback_types().items()):
         settings = callback_type.settings_model.model_json_schema(ref_template="#/$defs/{model}")
@@ -41,10 +41,36 @@ def config_json_schema(plugins: Plugins) -> dict[str, Any]:
                 "additionalProperties": False,
             }
         )
+    # The short form: a bare type name, for a callback whose settings all have defaults.
+    bare = [v["properties"]["type"]["const"] for v in variants if v["required"] == ["type"]]
+    if bare:
+        variants.append({"title": "callback type with default settings", "type": "string", "enum": bare})
     schema["properties"]["callbacks"] = {
         "type": "array",
         "description": schema["properties"]["callbacks"].get("description", ""),
         "items": {"oneOf": variants},
     }
     definitions.pop("ChainItem", None)
+    _option_short_forms(schema)
     return schema
+
+
+def _option_short_forms(schema: dict[str, Any]) -> None:
+    """Accept the option forms the model accepts: a string, a [label, value] pair, a map whose value defaults."""
+    choice = schema["$defs"]["OptionChoice"]
+    choice["required"] = ["label"]
+    label = choice["properties"]["label"]
+    value = choice["properties"]["value"]
+    schema["properties"]["options"]["items"] = {
+        "anyOf": [
+            {**label, "title": "label", "description": "The label, stored as the value too."},
+            {
+                "type": "array",
+                "description": "[label, value]",
+                "prefixItems": [label, value],
+                "minItems": 2,
+                "maxItems": 2,
+            },
+            {"$ref": "#/$defs/OptionChoice"},
+        ]
+    }

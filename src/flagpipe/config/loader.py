@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.callback import CallbackSettings
     from flagpipe.core.plugin_manager import CallbackType
+    from flagpipe.core.routing import When
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ChainEntry:
     name: str
     callback_type: CallbackType
     settings: CallbackSettings
+    when: When | None = None
 
     @property
     def type_name(self) -> str:
@@ -91,30 +93,56 @@ def load_config(
     override = env.get(ENV_MODE)
     if override:
         raw["mode"] = override.strip()
-    config = _validate(FlagpipeConfig, raw, source, lines, (), mode_from_env=bool(override))
+    earlier: tuple[ConfigProblem, ...] = ()
+    try:
+        config = _validate(FlagpipeConfig, raw, source, lines, (), mode_from_env=bool(override))
+    except ConfigError as exc:
+        # Report the chain's problems too, when the keys that went wrong leave it checkable.
+        partial = _without_bad_keys(raw, exc.problems)
+        if partial is None:
+            raise
+        config, earlier = partial, exc.problems
     if plugins is None:
         try:
             policy = resolve_policy(config.plugins, PolicyLayer.from_env(env), cli_policy)
             plugins = create_plugin_manager(policy)
         except (PluginError, ValueError) as exc:
-            raise ConfigError([ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))]) from None
-    chain = _resolve_chain(config, plugins, source, lines)
+            problem = ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))
+            raise ConfigError([*earlier, problem]) from None
+    chain = _resolve_chain(config, plugins, source, lines, earlier)
     directory = Path(config.dir)
     if not directory.is_absolute():
         directory = root / directory
     return LoadedConfig(config, source, directory, plugins, chain)
 
 
+def _without_bad_keys(raw: dict[str, Any], problems: tuple[ConfigProblem, ...]) -> FlagpipeConfig | None:
+    """The config less the top-level keys with problems, or None when the chain cannot be checked without them."""
+    bad = {p.path[0] for p in problems if p.path}
+    if any(not p.path for p in problems) or bad & {"callbacks", "plugins"}:
+        return None
+    try:
+        return FlagpipeConfig.model_validate({k: v for k, v in raw.items() if k not in bad})
+    except ValidationError:
+        return None
+
+
 def _resolve_chain(
-    config: FlagpipeConfig, plugins: Plugins, source: str, lines: Mapping[KeyPath, int]
+    config: FlagpipeConfig,
+    plugins: Plugins,
+    source: str,
+    lines: Mapping[KeyPath, int],
+    earlier: tuple[ConfigProblem, ...] = (),
 ) -> tuple[ChainEntry, ...]:
-    problems: list[ConfigProblem] = []
+    """Resolve each chain item; raise every problem found, after the ``earlier`` ones."""
+    problems: list[ConfigProblem] = list(earlier)
     entries: list[ChainEntry] = []
     names: set[str] = set()
     try:
         plugins.callback_types()
     except PluginError as exc:
-        raise ConfigError([ConfigProblem(source, line_of(("callbacks",), lines), ("callbacks",), str(exc))]) from None
+        problems.append(ConfigProblem(source, line_of(("callbacks",), lines), ("callbacks",), str(exc)))
+        raise ConfigError(problems) from None
     for index, item in enumerate(config.callbacks):
         at: KeyPath = ("callbacks", index)
         try:
@@ -134,7 +162,7 @@ def _resolve_chain(
             )
             continue
         names.add(name)
-        entries.append(ChainEntry(name, callback_type, settings))
+        entries.append(ChainEntry(name, callback_type, settings, item.when))
     if problems:
         raise ConfigError(problems)
     return tuple(entries)
@@ -195,11 +223,19 @@ def _message(model: type[BaseModel], loc: KeyPath, kind: str, msg: str, *, chain
                 allowed = [*CHAIN_KEYS, *allowed]
             return f"unknown key; allowed keys: {', '.join(allowed) or 'none'}"
         return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
-    return msg
+    return _PLAIN_MESSAGES.get(kind, msg)
+
+
+#: Messages in YAML's terms for pydantic errors that would otherwise name Python types or classes.
+_PLAIN_MESSAGES = {
+    "missing": "required key is missing",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys",
+}
 
 
 def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:

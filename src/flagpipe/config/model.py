@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flagpipe.config.delivery import DeliveryConfig, RetentionConfig
 from flagpipe.core.event import Role
+from flagpipe.core.routing import When
 from flagpipe.core.policy import PolicyLayer
 
 #: The config file flagpipe looks for when none is named.
@@ -16,7 +18,7 @@ ENV_MODE = "FLAGPIPE_MODE"
 #: Environment variable naming the config file when none is given.
 ENV_CONFIG = "FLAGPIPE_CONFIG"
 #: Keys of a callback chain item that belong to flagpipe, not to the callback's settings.
-CHAIN_KEYS = ("type", "name")
+CHAIN_KEYS = ("type", "name", "when")
 
 FlaggingMode = Literal["manual", "auto", "never"]
 
@@ -53,18 +55,6 @@ class FieldDeclaration(_Strict):
     role: Role = Field(default="input", description="input or output.")
 
 
-class DeliveryConfig(_Strict):
-    """How accepted flags reach the callbacks."""
-
-    mode: Literal["inline"] = Field(
-        default="inline", description="inline: each flag is delivered to the chain before flag() returns."
-    )
-    durability: Literal["crash", "fsync"] = Field(
-        default="crash",
-        description="crash: flags survive a process crash; fsync: they also survive power loss (slower).",
-    )
-
-
 class ChainItem(BaseModel):
     """One item of the callback chain: a ``type``, an optional ``name``, and the callback's settings.
 
@@ -77,7 +67,14 @@ class ChainItem(BaseModel):
     name: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.-]+$", description="A unique name in the chain (default: type)."
     )
-    settings: dict[str, Any] = Field(default_factory=dict, description="The callback's own settings.")
+    when: When | None = Field(
+        default=None, description="Only events meeting these conditions go to this callback (routing)."
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        repr=False,  # raw values: secrets are masked only once the callback's Settings validate them
+        description="The callback's own settings.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -120,6 +117,9 @@ class FlagpipeConfig(BaseModel):
         default_factory=PolicyLayer, description="Which plugins load: autoload, allow, block, require, strict."
     )
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="How flags reach the chain.")
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig, description="How long delivered events stay in the journal."
+    )
     callbacks: tuple[ChainItem, ...] = Field(
         default=(ChainItem(type="csv"),), description="The chain of callbacks every flag is delivered to."
     )

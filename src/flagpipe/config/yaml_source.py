@@ -28,24 +28,37 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(source, None, (), f"invalid YAML: {exc}")]) from None
     lines: dict[KeyPath, int] = {}
+    duplicates: list[tuple[KeyPath, int, int]] = []
     if node is not None:
         lines[()] = node.start_mark.line + 1
-        _walk(node, (), lines)
+        _walk(node, (), lines, duplicates)
+    if duplicates:
+        raise ConfigError(
+            ConfigProblem(source, line, path, f"duplicate key (first given at line {first})")
+            for path, line, first in duplicates
+        )
     return data, lines
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+def _walk(
+    node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], duplicates: list[tuple[KeyPath, int, int]]
+) -> None:
+    """Record the line of every key and item; note keys repeated in one mapping (YAML keeps the last)."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             child = (*path, key)
-            lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines)
+            line = key_node.start_mark.line + 1
+            if child in lines:
+                duplicates.append((child, line, lines[child]))
+                continue
+            lines[child] = line
+            _walk(value_node, child, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*path, index)
             lines[child] = item.start_mark.line + 1
-            _walk(item, child, lines)
+            _walk(item, child, lines, duplicates)
 
 
 def interpolate(data: Any, env: Mapping[str, str], *, source: str, lines: Mapping[KeyPath, int]) -> Any:

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flagpipe.config.delivery import DeliveryConfig, RetentionConfig
 from flagpipe.core.event import Role
-from flagpipe.core.routing import When
 from flagpipe.core.policy import PolicyLayer
+from flagpipe.core.routing import When
 
 #: The config file flagpipe looks for when none is named.
 DEFAULT_CONFIG_NAME = "flagging.yaml"

@@ -44,10 +44,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 def backoff_delay(attempt: int, config: DeliveryConfig, retry_after: float | None) -> float:
-    """Seconds to wait before try ``attempt + 1``: exponential with jitter, or the sink's Retry-After."""
+    """Seconds to wait before try ``attempt + 1``: exponential with jitter, or the sink's Retry-After.
+
+    A ``Retry-After`` hint is honoured as given (even above ``max_delay``), up to ``max_age``.
+    """
     retry = config.retry
     if retry_after is not None and retry_after >= 0:
-        return min(retry_after, retry.max_delay)
+        return min(retry_after, retry.max_age)
     ceiling = min(retry.max_delay, retry.initial_delay * 2 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
 
@@ -84,6 +87,7 @@ class Lane:
         self.owner = owner
         self.when = when
         self._schema: FlagSchema | None = None
+        self._holds_lease = False
         self.lock = threading.Lock()
 
     def prepare(self, schema: FlagSchema | None) -> None:
@@ -100,7 +104,12 @@ class Lane:
         """Deliver one batch if this process holds the lease and something is due."""
         with self.lock:
             if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
+                self._holds_lease = False
                 return StepResult(wait=self.config.poll_interval)
+            if not self._holds_lease:
+                # newly ours: another process may have delivered meanwhile, so set the callback up afresh
+                self._holds_lease = True
+                self._schema = None
             state = self.journal.lane(self.name)
             if state.disabled_reason:
                 return StepResult(wait=None)
@@ -270,19 +279,26 @@ class Dispatcher:
             wake.wait(timeout=max(wait, 0.001))
             wake.clear()
 
+    def wake(self) -> None:
+        """Make every background worker look for work now."""
+        for event in self._wake.values():
+            event.set()
+
     def submit(self, seq: int, event: FlagEvent) -> DeliveryReport:
         """Hand a newly accepted event to the lanes; inline mode delivers it before returning."""
         report = DeliveryReport()
         for lane in self.lanes:
-            if not lane.accepts(event):
-                report.skipped.append(lane.name)
-                continue
+            excluded = not lane.accepts(event)
             if self.config.mode == "background":
                 self._wake[lane.name].set()
+            else:
+                self._run_inline(lane, seq)  # also moves the lane past events its rule excludes
+            if excluded:
+                report.skipped.append(lane.name)
+            elif self.config.mode == "background":
                 report.pending.append(lane.name)
-                continue
-            self._run_inline(lane, seq)
-            self._report_inline(lane, seq, event, report)
+            else:
+                self._report_inline(lane, seq, event, report)
         return report
 
     def _run_inline(self, lane: Lane, seq: int, *, ignore_backoff: bool = False, deadline: float | None = None) -> None:
@@ -324,17 +340,15 @@ class Dispatcher:
             for wake in self._wake.values():
                 wake.set()
             while time.monotonic() < deadline:
-                if all(lane.caught_up(target) or self._waiting(lane) for lane in self.lanes):
+                if all(lane.caught_up(target) or self._waiting(lane, deadline) for lane in self.lanes):
                     break
                 time.sleep(0.01)
         return all(lane.caught_up(target) for lane in self.lanes)
 
-    def _waiting(self, lane: Lane) -> bool:
-        """True when a lane has nothing it can do before the grace period ends (backing off, leased)."""
+    def _waiting(self, lane: Lane, deadline: float) -> bool:
+        """True when a lane backs off past ``deadline`` (monotonic); a lane another process holds is waited for."""
         state = self.journal.lane(lane.name)
-        return state.next_attempt_at > time.time() + 0.05 or (
-            state.lease_owner not in (None, lane.owner) and state.lease_until > time.time()
-        )
+        return state.next_attempt_at - time.time() > deadline - time.monotonic()
 
     def stop(self) -> None:
         """Stop the workers and release this process's leases."""
@@ -346,7 +360,7 @@ class Dispatcher:
         for lane in self.lanes:
             try:
                 lane.release()
-            except Exception:  # noqa: BLE001 - a closed or broken journal must not stop the shutdown
+            except Exception:
                 log.debug("flagpipe: could not release the lease of %s", lane.name, exc_info=True)
 
 

@@ -313,6 +313,19 @@ class Flagger:
         """Return the newest ``limit`` stored events, oldest first."""
         return [] if self._journal is None else self._journal.latest(limit)
 
+    def retry(self, callback: str | None = None, event_id: str | None = None) -> int:
+        """Re-queue dead letters (of one callback, one event, or all) and re-enable disabled callbacks.
+
+        Returns how many dead letters were re-queued; the lanes deliver them next.
+        """
+        if self._journal is None or self._dispatcher is None:
+            return 0
+        if callback is not None and callback not in self.callback_names:
+            raise ValueError(f"no callback {callback!r} in the chain; callbacks: {', '.join(self.callback_names)}")
+        count = self._journal.requeue(callback, event_id)
+        self._dispatcher.wake()
+        return count
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every pending flag is delivered (or ``timeout``, default the config's grace, passes).
 

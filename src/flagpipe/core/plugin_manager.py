@@ -205,8 +205,9 @@ class Plugins:
                     continue
                 kinds[kind.name] = (kind, record)
             record.value_kinds = tuple(k.name for k in items)
-        self._callback_types = types
-        self._value_kinds = tuple(k for k, _ in kinds.values())
+        # A plugin that failed in either hook is unregistered: none of its registrations count.
+        self._callback_types = {n: t for n, t in types.items() if t.plugin.status != "failed"}
+        self._value_kinds = tuple(k for k, r in kinds.values() if r.status != "failed")
 
     def _ensure_collected(self) -> None:
         if self._callback_types is None:
@@ -319,30 +320,53 @@ class Plugins:
     # -- registering plugins by hand (tests, the test kit) ----------------------------------------
 
     def register(self, plugin: object, name: str | None = None) -> str:
-        """Register a plugin object and refresh the registrations; return its name."""
-        registered = self.pm.register(plugin, name=name)
+        """Register a plugin object, validate it, and refresh the registrations; return its name.
+
+        :raises PluginError: when the name is blocked or taken, or a hook is unknown (a misspelled
+            name) or asks for arguments its spec does not have; the plugin is not registered then.
+        """
+        try:
+            registered = self.pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginError(f"plugin {name or plugin!r} cannot be registered: {exc}") from exc
         if registered is None:
             raise PluginError(f"plugin {name or plugin!r} is blocked or already registered")
-        self._callback_types = None
-        self._value_kinds = None
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=registered)
+            raise PluginError(f"plugin {registered!r} cannot be registered: {exc}") from exc
+        self._forget(None)
         return registered
 
     def unregister(self, name: str) -> None:
         """Unregister a plugin by name and refresh the registrations."""
         if self.pm.unregister(name=name) is None:
             raise PluginError(f"no plugin named {name!r} is registered")
-        self.records = [r for r in self.records if r.name != name]
+        self._forget(name)
+
+    def _forget(self, name: str | None) -> None:
+        """Drop the record of ``name`` (if given) and the collected registrations."""
+        if name is not None:
+            self.records = [r for r in self.records if r.name != name]
         self._callback_types = None
         self._value_kinds = None
 
     @contextlib.contextmanager
     def registered(self, plugin: object, name: str | None = None) -> Iterator[str]:
-        """Register ``plugin`` for the ``with`` block, and always unregister exactly it."""
+        """Register ``plugin`` for the ``with`` block, and always unregister exactly it.
+
+        A plugin whose registration hook failed inside the block was already unregistered then
+        (its record says why); leaving the block only forgets that record.
+        """
         plugin_name = self.register(plugin, name)
         try:
             yield plugin_name
         finally:
-            self.unregister(plugin_name)
+            if self.pm.get_plugin(plugin_name) is plugin:
+                self.unregister(plugin_name)
+            else:
+                self._forget(plugin_name)
             assert self.pm.get_plugin(plugin_name) is None
 
 

@@ -107,6 +107,12 @@ class PluginPolicy(BaseModel):
     require: tuple[str, ...] = ()
     strict: bool = False
 
+    @field_validator("allow", "block")
+    @classmethod
+    def _normalized(cls, value: frozenset[str] | None) -> frozenset[str] | None:
+        """Store names normalised, so a policy built directly matches like a resolved one."""
+        return None if value is None else frozenset(normalize_plugin_name(n) for n in value)
+
     def is_blocked(self, *names: str | None) -> bool:
         """True when any of ``names`` (entry point, distribution) is on the block-list."""
         return any(n is not None and normalize_plugin_name(n) in self.block for n in names)

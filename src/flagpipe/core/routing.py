@@ -34,29 +34,25 @@ class When(BaseModel):
     has_metadata: list[str] | None = Field(default=None, description="Metadata keys that must be present.")
 
     _lists = field_validator("options", "mode", "usernames", "has_metadata", mode="before")(
-        lambda cls, value: _as_list(value)  # noqa: ARG005 - pydantic passes the class
+        lambda cls, value: _as_list(value)
     )
 
     def matches(self, event: FlagEvent) -> bool:
         """True when ``event`` meets every condition given."""
-        if self.options is not None and event.option not in self.options:
-            return False
-        if self.mode is not None and event.mode not in self.mode:
-            return False
-        if self.usernames is not None and event.username not in self.usernames:
-            return False
-        if self.has_metadata is not None and any(k not in event.metadata for k in self.has_metadata):
-            return False
-        if self.metadata is not None:
-            for key, wanted in self.metadata.items():
-                if key not in event.metadata or not _equal(event.metadata[key], wanted):
-                    return False
-        if self.fields is not None:
-            values = {f.name: (f.file.path if f.file else f.value) for f in event.fields}
-            for name, wanted in self.fields.items():
-                if name not in values or not _equal(values[name], wanted):
-                    return False
-        return True
+        checks = (
+            self.options is None or event.option in self.options,
+            self.mode is None or event.mode in self.mode,
+            self.usernames is None or event.username in self.usernames,
+            self.has_metadata is None or all(k in event.metadata for k in self.has_metadata),
+            self.metadata is None or _all_equal(event.metadata, self.metadata),
+            self.fields is None
+            or _all_equal({f.name: (f.file.path if f.file else f.value) for f in event.fields}, self.fields),
+        )
+        return all(checks)
+
+
+def _all_equal(actual: dict[str, JsonValue], wanted: dict[str, JsonValue]) -> bool:
+    return all(key in actual and _equal(actual[key], value) for key, value in wanted.items())
 
 
 def _equal(actual: object, wanted: object) -> bool:

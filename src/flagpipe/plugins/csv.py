@@ -78,8 +78,11 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         self._files: dict[tuple[str, ...], _CSVFile] = {}
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
-        """Open (or create) the file whose header matches ``schema``."""
+        """Open (or create) the file whose header matches ``schema``, reading the ids it holds afresh."""
         with self._lock:
+            for opened in self._files.values():
+                opened.close()
+            self._files.clear()
             self._directory = directory
             self._file_for(self.header(schema.names))
 

@@ -7,6 +7,7 @@ import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.config.loader import LoadedConfig, load_config
@@ -14,6 +15,7 @@ from flagpipe.core.delivery import Dispatcher, Lane, make_owner
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.journal import Journal
+from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import Field, FlagSchema, as_schema
 from flagpipe.core.values import ValueConverter
 
@@ -134,6 +136,9 @@ class Flagger:
         ]
         journal.ensure_lanes([lane.name for lane in lanes])
         self._journal = journal
+        max_age_days = loaded.config.retention.max_age_days
+        if max_age_days is not None:
+            self.purge(timedelta(days=max_age_days))
         self._dispatcher = Dispatcher(lanes, journal, delivery)
         self._dispatcher.start()
 
@@ -325,6 +330,12 @@ class Flagger:
         count = self._journal.requeue(callback, event_id)
         self._dispatcher.wake()
         return count
+
+    def purge(self, older_than: timedelta, *, dry_run: bool = False) -> PurgeReport:
+        """Remove events older than ``older_than`` that every callback has handled (see retention)."""
+        if self._journal is None:
+            return PurgeReport(0, (), dry_run=dry_run)
+        return purge(self._journal, self.directory, older_than=older_than, lanes=self.callback_names, dry_run=dry_run)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every pending flag is delivered (or ``timeout``, default the config's grace, passes).

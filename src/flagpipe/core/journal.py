@@ -147,12 +147,12 @@ def _owner_is_dead(owner: str | None) -> bool:
 class Journal:
     """Accepted events, lane progress and dead letters, shared by threads and processes."""
 
-    def __init__(self, directory: Path, *, durability: Durability = "process") -> None:
+    def __init__(self, directory: Path, *, durability: Durability = "process", busy_timeout: float = 30.0) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
             self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
@@ -436,32 +436,30 @@ class Journal:
             ).fetchall()
         return [(int(s), str(i)) for s, i in rows]
 
+    def _stage_seqs(self, db: sqlite3.Connection, seqs: Sequence[int]) -> None:
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS staged_seqs (seq INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM staged_seqs")
+        db.executemany("INSERT INTO staged_seqs (seq) VALUES (?)", [(s,) for s in seqs])
+
+    _ORPHANED_FILES = (
+        "SELECT DISTINCT path FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)"
+        " AND path NOT IN (SELECT path FROM event_files WHERE seq NOT IN (SELECT seq FROM staged_seqs))"
+    )
+
+    def files_only_used_by(self, seqs: Sequence[int]) -> list[str]:
+        """File paths that no event outside ``seqs`` refers to."""
+        with self._transaction() as db:
+            self._stage_seqs(db, seqs)
+            return [r[0] for r in db.execute(self._ORPHANED_FILES).fetchall()]
+
     def purge(self, seqs: Sequence[int]) -> list[str]:
         """Delete events; return the file paths no remaining event refers to (safe to delete)."""
         with self._transaction() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS purge_seqs (seq INTEGER PRIMARY KEY)")
-            db.execute("DELETE FROM purge_seqs")
-            db.executemany("INSERT INTO purge_seqs (seq) VALUES (?)", [(s,) for s in seqs])
-            paths = [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT path FROM event_files WHERE seq IN (SELECT seq FROM purge_seqs)"
-                ).fetchall()
-            ]
-            db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM purge_seqs)")
-            db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM purge_seqs)")
-            still_used = (
-                {
-                    r[0]
-                    for r in db.execute(
-                        f"SELECT DISTINCT path FROM event_files WHERE path IN ({','.join('?' * len(paths))})",  # noqa: S608
-                        paths,
-                    ).fetchall()
-                }
-                if paths
-                else set()
-            )
-        return [p for p in paths if p not in still_used]
+            self._stage_seqs(db, seqs)
+            orphaned = [r[0] for r in db.execute(self._ORPHANED_FILES).fetchall()]
+            db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
+            db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
+        return orphaned
 
     def close(self) -> None:
         """Close the database connection."""

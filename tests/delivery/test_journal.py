@@ -1,0 +1,147 @@
+"""The journal: retention and purge, damaged or locked files, flushing at interpreter exit."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flagpipe import Flagger
+from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError
+from flagpipe.core.retention import parse_age
+from flagpipe.plugins.csv import read_rows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flagpipe.core.plugin_manager import Plugins
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def backdate(directory: Path, days: float) -> None:
+    """Move every stored event ``days`` into the past (as if flagged then)."""
+    db = sqlite3.connect(directory / JOURNAL_PATH)
+    when = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    db.execute("UPDATE events SET created_at = ?", (when,))
+    db.commit()
+    db.close()
+
+
+def test_purge_removes_old_delivered_events_and_only_their_own_files(tmp_path: Path, plugins: Plugins) -> None:
+    config = {"dir": str(tmp_path), "delivery": {"mode": "inline"}}
+    with Flagger(config, plugins=plugins) as flagger:
+        flagger.flag({"image": PNG + b"shared", "n": 1})
+        flagger.flag({"image": PNG + b"old only", "n": 2})
+    backdate(tmp_path, 40)
+    with Flagger(config, plugins=plugins) as flagger:
+        flagger.flag({"image": PNG + b"shared", "n": 3})  # a new event uses the shared file
+        dry = flagger.purge(timedelta(days=30), dry_run=True)
+        assert dry.dry_run and dry.events == 2 and len(dry.files) == 1
+        assert len(flagger.journal.latest(10)) == 3  # type: ignore[union-attr]
+        report = flagger.purge(timedelta(days=30))
+        assert report.events == 2 and report.files == dry.files
+        (kept,) = flagger.latest(10)
+    assert kept.field("n").value == 3
+    shared = kept.field("image").file
+    assert shared is not None and (tmp_path / shared.path).is_file()
+    assert not (tmp_path / report.files[0]).exists()
+    assert len(read_rows(tmp_path / "log.csv")) == 3  # purging the journal never touches the sinks
+
+
+def test_pending_and_dead_events_are_never_purged(tmp_path: Path, plugins: Plugins) -> None:
+    config = {
+        "dir": str(tmp_path),
+        "delivery": {"mode": "inline"},
+        "callbacks": [{"type": "csv", "file_name": "a.csv"}],
+    }
+    with Flagger(config, plugins=plugins) as flagger:
+        flagger.flag({"image": PNG + b"x"})
+    backdate(tmp_path, 400)
+    # a second callback joins the chain later: the old event is pending for it
+    config["callbacks"] = [{"type": "csv", "file_name": "a.csv"}, {"type": "csv", "name": "late", "file_name": "b.csv"}]
+    config["delivery"] = {"mode": "background"}
+    config["retention"] = {"max_age_days": 1}
+    with Flagger(config, plugins=plugins) as flagger:
+        assert len(flagger.latest(5)) == 1
+        assert flagger.flush(30)
+    assert len(read_rows(tmp_path / "b.csv")) == 1
+    with Flagger(config, plugins=plugins) as flagger:  # now delivered everywhere: retention removes it
+        assert flagger.latest(5) == []
+
+
+def test_parse_age() -> None:
+    assert parse_age("30d") == timedelta(days=30)
+    assert parse_age("1.5h") == timedelta(minutes=90)
+    for bad in ["30", "d", "-1d", "xd", "3y"]:
+        with pytest.raises(ValueError, match="age"):
+            parse_age(bad)
+
+
+def test_a_damaged_journal_is_a_clear_error_and_not_overwritten(tmp_path: Path, plugins: Plugins) -> None:
+    path = tmp_path / JOURNAL_PATH
+    path.parent.mkdir(parents=True)
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(JournalError, match=r"cannot open the flag journal .*journal\.sqlite3: file is not a database"):
+        Flagger({"dir": str(tmp_path)}, plugins=plugins)
+    assert path.read_bytes() == garbage
+
+
+def test_a_locked_journal_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: Plugins) -> None:
+    with Flagger({"dir": str(tmp_path), "delivery": {"mode": "inline"}}, plugins=plugins) as flagger:
+        flagger.flag({"n": 1})
+    journal = Journal(tmp_path, busy_timeout=0.2)
+    blocker = sqlite3.connect(tmp_path / JOURNAL_PATH, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        from flagpipe import FlagEvent
+
+        with pytest.raises(JournalError, match=r"cannot store the flag in .*journal\.sqlite3: database is locked"):
+            journal.append(FlagEvent())
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert journal.count() == 1
+    journal.close()
+
+
+def test_a_full_disk_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: Plugins) -> None:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.decode().strip()}")
+    try:
+        config = {"dir": str(mount / "flags"), "delivery": {"mode": "inline"}}
+        with Flagger(config, plugins=plugins) as flagger:
+            kept = flagger.flag({"n": 0}).id
+            with pytest.raises((OSError, JournalError)) as caught:
+                for n in range(10_000):
+                    flagger.flag({"n": n, "blob": os.urandom(16_000)})
+            message = str(caught.value)
+            assert "No space left on device" in message or "database or disk is full" in message
+        journal = Journal(mount / "flags")
+        assert journal.get(kept) is not None
+        journal.close()
+        assert read_rows(mount / "flags" / "log.csv")[0]["id"] == kept
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_interpreter_exit_flushes_pending_flags(tmp_path: Path) -> None:
+    script = (
+        "from flagpipe import Flagger\n"
+        f"flagger = Flagger({{'dir': {str(tmp_path)!r}, 'delivery': {{'grace': 60}}}})\n"
+        "for n in range(200):\n"
+        "    flagger.flag({'n': n})\n"
+        "# no close(): the interpreter exits with work pending\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+    assert [r["n"] for r in read_rows(tmp_path / "log.csv")] == [str(n) for n in range(200)]

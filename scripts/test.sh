@@ -11,7 +11,7 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 echo "== ruff"
 .venv/bin/ruff check .
-.venv/bin/ruff format --check src tests scripts examples
+.venv/bin/ruff format --check src tests scripts examples benchmarks
 echo "== mypy --strict"
 .venv/bin/mypy
 echo "== pytest"

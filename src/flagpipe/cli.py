@@ -50,13 +50,14 @@ def _handles_errors(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from flagpipe.config.errors import ConfigError
+        from flagpipe.core.journal import JournalError
         from flagpipe.core.plugin_manager import PluginError
 
         try:
             return function(*args, **kwargs)
         except ConfigError as exc:
             _fail("invalid config:\n" + "\n".join(f"  {p}" for p in exc.problems))
-        except (PluginError, ValueError, TypeError, FileNotFoundError) as exc:
+        except (PluginError, JournalError, ValueError, TypeError, OSError) as exc:
             _fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -276,13 +277,15 @@ def flag(
     """Flag one sample from the command line and say where it went."""
     from flagpipe.core.flagger import Flagger
 
-    values: dict[str, Any] = {}
-    declared = {f.name: f for f in _load_fields(ctx, config)}
-    for name, text in _pairs(fields, "--field").items():
-        values[name] = text if name in declared else _parse_cli_value(text)
-    for name, path in _pairs(files, "--file").items():
-        values[name] = Path(path)
-    with Flagger(_load(ctx, config)) as flagger:
+    texts = _pairs(fields, "--field")
+    paths = _pairs(files, "--file")
+    loaded = _inline(_load(ctx, config))
+    declared = {f.name for f in loaded.config.fields or ()}
+    values: dict[str, Any] = {
+        name: text if name in declared else _parse_cli_value(text) for name, text in texts.items()
+    }
+    values.update({name: Path(path) for name, path in paths.items()})
+    with Flagger(loaded) as flagger:
         receipt = flagger.flag(values, option=option, username=username, comment=comment)
     console = _console()
     if not receipt.stored:
@@ -290,32 +293,51 @@ def flag(
         return
     console.print(f"flagged {receipt.id}")
     for name in receipt.delivered:
-        console.print(f"  delivered to {name}")
+        console.print(f"  delivered to {_text(name)}")
+    for name in receipt.skipped:
+        console.print(f"  skipped by {_text(name)} (its when rule)")
+    for name in receipt.pending:
+        reason = receipt.failed.get(name)
+        console.print(f"  [yellow]pending[/] for {_text(name)}" + (f": {_text(reason)}" if reason else ""))
     for name, reason in receipt.failed.items():
-        console.print(f"  [red]failed[/] {_text(name)}: {_text(reason)}")
+        if name not in receipt.pending:
+            console.print(f"  [red]failed[/] {_text(name)}: {_text(reason)}")
     if receipt.failed:
         raise SystemExit(1)
 
 
-def _load_fields(ctx: click.Context, config: str | None) -> list[Any]:
-    loaded = _load(ctx, config)
-    return list(loaded.config.fields or ())
+def _inline(loaded: LoadedConfig) -> LoadedConfig:
+    """The same config with inline delivery: a one-shot command says where a flag went before it exits."""
+    import dataclasses
+
+    delivery = loaded.config.delivery.model_copy(update={"mode": "inline"})
+    return dataclasses.replace(loaded, config=loaded.config.model_copy(update={"delivery": delivery}))
 
 
 @cli.command()
 @click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
-@click.option("-n", "limit", default=10, show_default=True, help="How many flags to show.")
+@click.option("-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show.")
 @click.pass_context
 @_handles_errors
 def show(ctx: click.Context, config: str | None, limit: int) -> None:
     """Show the latest flags as a table."""
     from rich.table import Table
 
-    from flagpipe.core.flagger import Flagger
+    from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError
 
-    with Flagger(_load(ctx, config)) as flagger:
-        events = flagger.latest(limit)
-        directory = flagger.directory
+    loaded = _load(ctx, config)
+    directory = loaded.directory
+    events = []
+    # Read the journal only: no Flagger, so showing neither creates the directory nor delivers anything.
+    if (directory / JOURNAL_PATH).exists():
+        try:
+            journal = Journal(directory, durability=loaded.config.delivery.durability)
+            try:
+                events = journal.latest(limit)
+            finally:
+                journal.close()
+        except JournalError as exc:
+            _fail(str(exc))
     if not events:
         _console().print(_text(f"no flags yet in {directory}"))
         return

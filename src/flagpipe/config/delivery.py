@@ -44,6 +44,9 @@ class DeliveryConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retries of failed deliveries.")
     grace: float = Field(default=10.0, ge=0, description="Seconds close() may spend delivering what is pending.")
     batch_size: int = Field(default=100, ge=1, le=10_000, description="The most events handed over in one batch.")
+    linger: float = Field(
+        default=0.005, ge=0, le=5, description="Seconds a woken worker waits so that a burst of flags forms one batch."
+    )
     poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between checks for flags written by other processes."
     )

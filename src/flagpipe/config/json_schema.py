@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flagpipe.config.model import FlagpipeConfig
+from flagpipe.config.model import CHAIN_KEYS, FlagpipeConfig
 
 if TYPE_CHECKING:
     from flagpipe.core.plugin_manager import Plugins
@@ -14,19 +14,21 @@ def config_json_schema(plugins: Plugins) -> dict[str, Any]:
     """Return the JSON Schema of the config file, for editor completion and validation.
 
     ``callbacks`` items are a ``oneOf`` over the installed callback types, each the type's
-    ``Settings`` schema plus the chain keys ``type`` (a constant) and ``name``.
+    ``Settings`` schema plus the chain keys: ``type`` (a constant), ``name`` and ``when``.
     """
     schema = FlagpipeConfig.model_json_schema()
     schema["title"] = "flagging.yaml"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     variants: list[dict[str, Any]] = []
     definitions = schema.setdefault("$defs", {})
+    chain_item = definitions.get("ChainItem", {}).get("properties", {})
+    chain_keys = {key: chain_item[key] for key in CHAIN_KEYS if key != "type" and key in chain_item}
     for type_name, callback_type in sorted(plugins.callback_types().items()):
         settings = callback_type.settings_model.model_json_schema(ref_template="#/$defs/{model}")
         definitions.update(settings.pop("$defs", {}))
         properties = {
             "type": {"const": type_name, "description": f"The {type_name} callback."},
-            "name": {"type": "string", "description": "A unique name in the chain (default: the type)."},
+            **chain_keys,
             **settings.get("properties", {}),
         }
         variants.append(

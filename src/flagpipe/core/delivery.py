@@ -88,6 +88,7 @@ class Lane:
         self.when = when
         self._schema: FlagSchema | None = None
         self._holds_lease = False
+        self._lease_renew_at = 0.0
         self.lock = threading.Lock()
 
     def prepare(self, schema: FlagSchema | None) -> None:
@@ -103,8 +104,7 @@ class Lane:
     def step(self, *, ignore_backoff: bool = False) -> StepResult:
         """Deliver one batch if this process holds the lease and something is due."""
         with self.lock:
-            if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
-                self._holds_lease = False
+            if not self._lease():
                 return StepResult(wait=self.config.poll_interval)
             if not self._holds_lease:
                 # newly ours: another process may have delivered meanwhile, so set the callback up afresh
@@ -123,6 +123,17 @@ class Lane:
             if not items:
                 return StepResult(wait=None)
             return self._deliver(items, state.attempts)
+
+    def _lease(self) -> bool:
+        """Hold the lane's lease, renewing it in the journal only when half of it has run out."""
+        now = time.monotonic()
+        if self._holds_lease and now < self._lease_renew_at:
+            return True
+        if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
+            self._holds_lease = False
+            return False
+        self._lease_renew_at = now + self.config.lease_seconds / 2
+        return True
 
     def _deliver(self, items: list[tuple[int, FlagEvent]], attempts_so_far: int) -> StepResult:
         batch, upto, skipped = self._take_batch(items)
@@ -231,6 +242,7 @@ class Lane:
 
     def release(self) -> None:
         """Give up this process's lease on the lane."""
+        self._holds_lease = False
         self.journal.release(self.name, self.owner)
 
 
@@ -276,7 +288,8 @@ class Dispatcher:
             if result.progressed:
                 continue
             wait = self.config.poll_interval if result.wait is None else min(result.wait, self.config.poll_interval * 4)
-            wake.wait(timeout=max(wait, 0.001))
+            if wake.wait(timeout=max(wait, 0.001)) and self.config.linger > 0 and not self._stop.is_set():
+                time.sleep(self.config.linger)  # let a burst of flags gather into one batch
             wake.clear()
 
     def wake(self) -> None:

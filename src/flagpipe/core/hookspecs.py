@@ -33,7 +33,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def flagpipe_register_callbacks() -> list[type[Callback[Any]]]:  # type: ignore[empty-body]
+def flagpipe_register_callbacks() -> list[type[Callback[Any]]]:
     """Register callback types (sinks) that a config's ``callbacks`` chain can name by ``type``.
 
     **When:** once, while the plugin manager is built, after every plugin is registered.
@@ -44,15 +44,17 @@ def flagpipe_register_callbacks() -> list[type[Callback[Any]]]:  # type: ignore[
     a ``Settings`` model whose unknown keys are rejected. Return an empty list (or None) to add none.
     Two plugins offering the same ``type_name`` is an error that names both distributions.
 
-    **If it raises:** the plugin is recorded as failed (``flagpipe plugins`` shows the error) and its
-    callbacks are not available; in strict mode the error stops start-up.
+    **If it raises:** the plugin is recorded as failed (``flagpipe plugins`` shows the error) and
+    unregistered, so none of its callbacks or value kinds are available; in strict mode the error
+    stops start-up.
 
     **Since:** 0.1.
     """
+    raise NotImplementedError  # a spec: pluggy calls the implementations, never this body
 
 
 @hookspec
-def flagpipe_register_value_kinds() -> list[ValueKind]:  # type: ignore[empty-body]
+def flagpipe_register_value_kinds() -> list[ValueKind]:
     """Register value kinds: ways to turn in-memory objects (numpy arrays, PIL images) into files.
 
     **When:** once, while the plugin manager is built.
@@ -64,10 +66,12 @@ def flagpipe_register_value_kinds() -> list[ValueKind]:  # type: ignore[empty-bo
     in hook-call order (``tryfirst`` / ``trylast`` set priority) and the first whose ``accepts``
     returns True encodes it. Two kinds with the same ``name`` is an error.
 
-    **If it raises:** the plugin is recorded as failed and its kinds are not available.
+    **If it raises:** the plugin is recorded as failed and unregistered, so none of its value kinds
+    or callbacks are available; in strict mode the error stops start-up.
 
     **Since:** 0.1.
     """
+    raise NotImplementedError  # a spec: pluggy calls the implementations, never this body
 
 
 @hookspec

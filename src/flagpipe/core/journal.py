@@ -179,17 +179,24 @@ class Journal:
         body = event.model_dump_json()
         paths = [f.file.path for f in event.fields if f.file is not None]
         try:
-            with self._transaction() as db:
-                cursor = db.execute(
-                    "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                    (event.id, event.created_at.isoformat(), body),
-                )
-                seq = cursor.lastrowid
-                assert seq is not None
-                if paths:
+            if not paths:  # one statement: SQLite commits it atomically on its own
+                with self._lock:
+                    cursor = self._db.execute(
+                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
+                        (event.id, event.created_at.isoformat(), body),
+                    )
+                    seq = cursor.lastrowid
+            else:
+                with self._transaction() as db:
+                    cursor = db.execute(
+                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
+                        (event.id, event.created_at.isoformat(), body),
+                    )
+                    seq = cursor.lastrowid
                     db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
         except sqlite3.Error as exc:
             raise JournalError(f"cannot store the flag in {self.path}: {exc}") from None
+        assert seq is not None
         return seq
 
     def count(self) -> int:

@@ -170,6 +170,8 @@ class Plugins:
         kinds: dict[str, tuple[ValueKind, PluginRecord]] = {}
         self._conflicts = []
         for plugin_name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # a blocked name, not a plugin
+                continue
             callers = self.pm.get_hookcallers(plugin) or []
             self.record_for(plugin_name).hooks = tuple(sorted(c.name for c in callers))
         for impl in self._impls("flagpipe_register_callbacks"):
@@ -382,11 +384,25 @@ class _StagingGroup:
         self.added[name or cmd.name or ""] = cmd
 
     def command(self, *args: Any, **kwargs: Any) -> Any:
-        """Stage a command defined with ``@cli.command(...)``."""
+        """Stage a command defined with ``@cli.command`` or ``@cli.command(...)``."""
         import click
 
+        return self._stage(click.command, args, kwargs)
+
+    def group(self, *args: Any, **kwargs: Any) -> Any:
+        """Stage a group defined with ``@cli.group`` or ``@cli.group(...)`` (not the real group's, to check clashes)."""
+        import click
+
+        return self._stage(click.group, args, kwargs)
+
+    def _stage(self, make: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if len(args) == 1 and callable(args[0]) and not kwargs:  # used bare: ``@cli.command``
+            bare: click.Command = make(args[0])
+            self.add_command(bare)
+            return bare
+
         def decorator(function: Any) -> click.Command:
-            cmd: click.Command = click.command(*args, **kwargs)(function)
+            cmd: click.Command = make(*args, **kwargs)(function)
             self.add_command(cmd)
             return cmd
 
@@ -515,6 +531,8 @@ def _check_required(plugins: Plugins) -> None:
     problems = []
     for spec in plugins.policy.require:
         req = Requirement(spec)
+        if req.marker is not None and not req.marker.evaluate():
+            continue  # required only elsewhere (another platform or Python version)
         try:
             version = metadata.version(req.name)
         except metadata.PackageNotFoundError:

@@ -22,16 +22,22 @@ class When(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    options: list[str | None] | None = Field(default=None, description="The event's option is one of these.")
-    mode: list[str] | None = Field(default=None, description="manual or auto.")
-    usernames: list[str | None] | None = Field(default=None, description="Who flagged it is one of these.")
+    options: list[str | None] | str | None = Field(
+        default=None, description="The event's option is one of these (a list, or one value)."
+    )
+    mode: list[str] | str | None = Field(default=None, description="manual or auto (a list, or one value).")
+    usernames: list[str | None] | str | None = Field(
+        default=None, description="Who flagged it is one of these (a list, or one value)."
+    )
     fields: dict[str, JsonValue] | None = Field(
         default=None, description="Field name to a value (or a list of values) it must equal."
     )
     metadata: dict[str, JsonValue] | None = Field(
         default=None, description="Metadata key to a value (or list of values) it must equal."
     )
-    has_metadata: list[str] | None = Field(default=None, description="Metadata keys that must be present.")
+    has_metadata: list[str] | str | None = Field(
+        default=None, description="Metadata keys that must be present (a list, or one key)."
+    )
 
     _lists = field_validator("options", "mode", "usernames", "has_metadata", mode="before")(
         lambda cls, value: _as_list(value)

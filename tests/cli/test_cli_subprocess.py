@@ -1,0 +1,94 @@
+"""End to end: ``python -m flagpipe`` in a child process, as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.slow
+
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def flagpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPIPE_")}
+    env.update({"COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "flagpipe", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands(tmp_path) -> None:
+    result = flagpipe("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: flagpipe [OPTIONS] COMMAND")
+    for command in ("init", "check", "plugins", "schema", "flag", "show"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
+    assert "--no-plugin-autoload" in result.stdout
+
+
+def test_version(tmp_path) -> None:
+    from flagpipe import __version__
+
+    result = flagpipe("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"flagpipe, version {__version__}"
+
+
+def test_init_check_flag_show(tmp_path) -> None:
+    assert flagpipe("init", cwd=tmp_path).returncode == 0
+    checked = flagpipe("check", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "flagging.yaml: valid" in checked.stdout
+
+    args = ["--field", "num1=5", "--field", "operation=add", "--field", "num2=7", "--field", "output=-12"]
+    flagged = flagpipe("flag", *args, "--option", "wrong sign", "--username", "alice", cwd=tmp_path)
+    assert flagged.returncode == 0, flagged.stderr
+    (event_id,) = ID.findall(flagged.stdout)
+    assert "delivered to csv" in flagged.stdout
+
+    with (tmp_path / "flagged" / "log.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["output"], row["flag"], row["username"], row["id"]) == ("-12", "wrong sign", "alice", event_id)
+
+    shown = flagpipe("show", "-n", "2", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert event_id in shown.stdout
+    assert "output=-12" in shown.stdout
+
+
+def test_bad_config_fails_without_a_traceback(tmp_path) -> None:
+    (tmp_path / "flagging.yaml").write_text("version: 1\nmode: sometimes\n", encoding="utf-8")
+    result = flagpipe("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "flagging.yaml:2 mode: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_is_json(tmp_path) -> None:
+    result = flagpipe("schema", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "csv" in {
+        v.get("properties", {}).get("type", {}).get("const")
+        for v in json.loads(result.stdout)["properties"]["callbacks"]["items"]["oneOf"]
+    }

@@ -73,10 +73,10 @@ def interpolate(data: Any, env: Mapping[str, str], *, source: str, lines: Mappin
             if match.group(0) == "$$":
                 return "$"
             name, default = match.group(1), match.group(2)
+            if default is not None and not env.get(name):
+                return default  # as in the shell, ${VAR:-default} also replaces an empty value
             if name in env:
                 return env[name]
-            if default is not None:
-                return default
             problems.append(
                 ConfigProblem(
                     source,

@@ -23,7 +23,7 @@ log = logging.getLogger("flagpipe")
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
     from types import TracebackType
 
@@ -316,6 +316,7 @@ class Flagger:
 
     def latest(self, limit: int = 10) -> list[FlagEvent]:
         """Return the newest ``limit`` stored events, oldest first."""
+        self._require_open()
         return [] if self._journal is None else self._journal.latest(limit)
 
     def retry(self, callback: str | None = None, event_id: str | None = None) -> int:
@@ -323,6 +324,7 @@ class Flagger:
 
         Returns how many dead letters were re-queued; the lanes deliver them next.
         """
+        self._require_open()
         if self._journal is None or self._dispatcher is None:
             return 0
         if callback is not None and callback not in self.callback_names:
@@ -333,15 +335,32 @@ class Flagger:
 
     def purge(self, older_than: timedelta, *, dry_run: bool = False) -> PurgeReport:
         """Remove events older than ``older_than`` that every callback has handled (see retention)."""
+        self._require_open()
         if self._journal is None:
             return PurgeReport(0, (), dry_run=dry_run)
         return purge(self._journal, self.directory, older_than=older_than, lanes=self.callback_names, dry_run=dry_run)
+
+    def drain_steps(self) -> Iterator[str]:
+        """Deliver everything pending now (ignoring back-off), yielding a lane name after each step."""
+        self._require_open()
+        if self._dispatcher is None:
+            return
+        target = self._dispatcher.journal.max_seq()
+        for lane in self._dispatcher.lanes:
+            while True:
+                before_requeued = bool(self._dispatcher.journal.requeued(lane.name, 1))
+                if lane.caught_up(target) and not before_requeued:
+                    break
+                if not lane.step(ignore_backoff=True).progressed:
+                    break
+                yield lane.name
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every pending flag is delivered (or ``timeout``, default the config's grace, passes).
 
         Returns True when every callback has caught up; what is left stays pending in the journal.
         """
+        self._require_open()
         if self._dispatcher is None:
             return True
         return self._dispatcher.flush(self.config.delivery.grace if timeout is None else timeout)
@@ -369,6 +388,10 @@ class Flagger:
                     log.exception("flagpipe: closing callback %s failed", lane.name)
             assert self._journal is not None
             self._journal.close()
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this Flagger is closed")
 
     def __enter__(self) -> Flagger:
         return self

@@ -110,27 +110,30 @@ def _load(ctx: click.Context, config: str | None) -> LoadedConfig:
 class FlagpipeGroup(click.Group):
     """The ``flagpipe`` group: built-in commands, plus plugins' commands looked up when needed."""
 
-    def _with_plugin_commands(self, ctx: click.Context) -> None:
-        if ctx.meta.get("flagpipe.commands_loaded"):
-            return
-        ctx.meta["flagpipe.commands_loaded"] = True
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        """Plugins' commands for this invocation only (the group itself never changes)."""
+        cached: dict[str, click.Command] | None = ctx.meta.get("flagpipe.plugin_commands")
+        if cached is not None:
+            return cached
+        scratch = click.Group(name=self.name, commands=dict(self.commands))  # built-in names stay taken
         try:
-            _plugins(ctx).register_commands(self)
+            _plugins(ctx).register_commands(scratch)
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the built-in commands
-            _console(stderr=True).print(f"warning: plugin commands unavailable: {exc}")
+            _console(stderr=True).print(f"warning: plugin commands unavailable: {_text(exc)}")
+        cached = {name: command for name, command in scratch.commands.items() if name not in self.commands}
+        ctx.meta["flagpipe.plugin_commands"] = cached
+        return cached
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Return a built-in command, or load plugins and look among their commands."""
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name not in _BUILTIN_COMMANDS:
-            self._with_plugin_commands(ctx)
-            command = super().get_command(ctx, cmd_name)
+            command = self._plugin_commands(ctx).get(cmd_name)
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """List built-in and plugin commands (for ``--help``)."""
-        self._with_plugin_commands(ctx)
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
 
 
 @click.group(cls=FlagpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flagpipe import cli as cli_module
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -35,13 +33,8 @@ def _imported_test_modules() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _isolate_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Start and end every test without test-plugin modules, and keep the CLI group unchanged.
-
-    Plugins' ``flagpipe_register_commands`` add commands to the module-level ``flagpipe`` group;
-    giving it a copy of its command table for each test keeps one test's commands out of the next.
-    """
+    """Start and end every test without test-plugin modules."""
     forget_test_modules()
-    monkeypatch.setattr(cli_module.cli, "commands", dict(cli_module.cli.commands))
     yield
     forget_test_modules()
 

@@ -117,6 +117,9 @@ def test_entry_point_plugin_adds_a_command(plugin_site: Path) -> None:
 
 
 def test_blocked_plugin_adds_no_command(plugin_site: Path) -> None:
+    before = dict(cli.commands)
+    assert CliRunner().invoke(cli, ["fptest-hello"]).exit_code == 0  # one run in this process loads it
+    assert cli.commands == before  # plugin commands live per invocation, never in the group itself
     result = CliRunner().invoke(cli, ["--block-plugin", "fptest-good", "fptest-hello"])
     assert result.exit_code == 2
     assert "No such command 'fptest-hello'" in result.stderr

@@ -10,6 +10,7 @@ dead letter, whatever the number of events. Several threads and processes may sh
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 import os
 import socket
 import sqlite3
@@ -66,6 +67,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 Durability = Literal["process", "fsync"]
+
+#: How many recently appended events a journal keeps in memory for its lanes.
+_RECENT_EVENTS = 4096
 
 
 class JournalError(RuntimeError):
@@ -150,6 +154,8 @@ class Journal:
     def __init__(self, directory: Path, *, durability: Durability = "process", busy_timeout: float = 30.0) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
+        #: Events this process appended lately, so its lanes need not parse them back from JSON.
+        self._recent: OrderedDict[int, FlagEvent] = OrderedDict()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
@@ -197,6 +203,10 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"cannot store the flag in {self.path}: {exc}") from None
         assert seq is not None
+        with self._lock:
+            self._recent[seq] = event
+            if len(self._recent) > _RECENT_EVENTS:
+                self._recent.popitem(last=False)
         return seq
 
     def count(self) -> int:
@@ -236,7 +246,11 @@ class Journal:
             rows = self._db.execute(
                 "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
-        return [(int(s), FlagEvent.model_validate_json(b)) for s, b in rows]
+            cached = [self._recent.get(s) for s, _ in rows]
+        return [
+            (int(s), event if event is not None else FlagEvent.model_validate_json(b))
+            for (s, b), event in zip(rows, cached, strict=True)
+        ]
 
     def iter_events(self, batch: int = 1000) -> Iterator[tuple[int, FlagEvent]]:
         """Every event in order, read in batches."""

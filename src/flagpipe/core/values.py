@@ -55,7 +55,7 @@ class ValueConverter:
         if isinstance(value, (Path, bytes, bytearray)) or (kind in FILE_KINDS and value is not None):
             return self._file(name, value, kind, role)
         if value is None:
-            return FieldValue(name=name, role=role, kind=kind or "text", value=None)
+            return _field(name, role, kind or "text", None)
         if kind is None:
             kind = _infer_kind(value)
             if kind is None:
@@ -67,7 +67,7 @@ class ValueConverter:
                         "that registers a value kind for it"
                     )
                 return self._file(name, value, None, role)
-        return FieldValue(name=name, role=role, kind=kind, value=_coerce(name, value, kind))
+        return _field(name, role, kind, _coerce(name, value, kind))
 
     def _value_kind(self, value: object) -> ValueKind | None:
         for value_kind in self.value_kinds:
@@ -95,6 +95,15 @@ class ValueConverter:
                 ref = ref.model_copy(update={"media_type": encoded.media_type})
             kind = kind or encoded.kind or value_kind.kind
         return FieldValue(name=name, role=role, kind=kind or kind_of_media(ref.media_type), file=ref)
+
+
+def _field(name: str, role: Any, kind: str, value: Any) -> FieldValue:
+    """Build a field whose parts this module has already checked, without validating them again.
+
+    Names are non-empty strings, kinds come from declarations (validated) or inference (constants),
+    and values went through :func:`_coerce`: a second validation would only cost time on every flag.
+    """
+    return FieldValue.model_construct(name=name, role=role, kind=kind, value=value, file=None)
 
 
 def kind_of_media(media_type: str | None) -> str:

@@ -10,12 +10,12 @@ dead letter, whatever the number of events. Several threads and processes may sh
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
 import os
 import socket
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 

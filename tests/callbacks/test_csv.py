@@ -186,3 +186,14 @@ def test_deliver_before_setup_is_a_permanent_error() -> None:
 
     with pytest.raises(PermanentError, match="before setup"):
         CSVCallback(CSVSettings()).deliver([text_event(text="x")])
+
+
+def test_recent_ids_stay_bounded() -> None:
+    from flagpipe.plugins.csv import RecentIds
+
+    ids = RecentIds(limit=3)
+    for n in range(10):
+        ids.add(str(n))
+    ids.add("9")
+    assert len(ids) == 3
+    assert [str(n) in ids for n in range(10)] == [False] * 7 + [True] * 3

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import threading
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Characters that make a spreadsheet treat a cell as a formula (plus the quote used to escape them).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+#: How many of the newest ids a CSV file remembers to skip replayed events (twice the largest batch).
+RECENT_IDS = 20_000
 #: Columns after the field labels, in order (``extra_columns`` and ``id`` follow).
 META_COLUMNS = ("flag", "username", "timestamp")
 
@@ -154,7 +157,7 @@ def _encode_row(cells: Sequence[str]) -> bytes:
 class _CSVFile:
     """One CSV file with a fixed header, appended to with single ``write`` calls in O_APPEND mode."""
 
-    def __init__(self, path: Path, header: tuple[str, ...], ids: set[str] | None) -> None:
+    def __init__(self, path: Path, header: tuple[str, ...], ids: RecentIds | None) -> None:
         self.path = path
         self.header = header
         self._ids = ids
@@ -171,7 +174,7 @@ class _CSVFile:
             for path in _candidates(directory, file_name):
                 if not path.exists() or path.stat().st_size == 0:
                     path.write_bytes(_encode_row(wanted))
-                    return cls(path, header, set() if track_ids else None)
+                    return cls(path, header, RecentIds() if track_ids else None)
                 if _read_header(path) == wanted:
                     _repair_torn_tail(path)
                     ids = _read_ids(path) if track_ids else None
@@ -216,8 +219,36 @@ def _repair_torn_tail(path: Path) -> None:
             handle.write(b"\n")
 
 
-def _read_ids(path: Path) -> set[str]:
-    ids = set()
+class RecentIds:
+    """The ids of the newest rows of a file, bounded in memory.
+
+    A replay after a crash re-offers at most one batch (``delivery.batch_size`` is at most 10,000), so
+    the ids of the newest rows are all a callback needs to skip duplicates, however long the file is.
+    """
+
+    def __init__(self, limit: int = RECENT_IDS) -> None:
+        self._order: deque[str] = deque()
+        self._members: set[str] = set()
+        self._limit = limit
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._members
+
+    def add(self, event_id: str) -> None:
+        """Remember ``event_id``, forgetting the oldest one past the limit."""
+        if event_id in self._members:
+            return
+        self._order.append(event_id)
+        self._members.add(event_id)
+        if len(self._order) > self._limit:
+            self._members.discard(self._order.popleft())
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def _read_ids(path: Path) -> RecentIds:
+    ids = RecentIds()
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader, None)

@@ -12,8 +12,10 @@ import inspect
 import re
 import sys
 import types
+import typing
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +23,17 @@ from flagpipe.core import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = ("index.md", "guide.md", "config.md", "hooks.md", "callbacks.md", "cli.md", "design.md")
+PAGES = (
+    "index.md",
+    "guide.md",
+    "delivery.md",
+    "config.md",
+    "hooks.md",
+    "callbacks.md",
+    "cli.md",
+    "design.md",
+    "benchmarks.md",
+)
 REGENERATE = "regenerate them with: .venv/bin/python scripts/gen_docs.py"
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
@@ -116,29 +128,60 @@ def test_hooks_page_documents_no_hook_that_does_not_exist() -> None:
 # -- configuration ---------------------------------------------------------------------------------
 
 
-def test_every_config_key_is_in_the_config_reference() -> None:
+def _config_tables() -> dict[str, tuple[type[Any], ...]]:
+    """Section of docs/config.md to the config models whose keys its tables must list."""
     from flagpipe.config.delivery import DeliveryConfig, RetentionConfig, RetryConfig
     from flagpipe.config.model import ChainItem, FieldDeclaration, FlagpipeConfig, OptionChoice
     from flagpipe.core.policy import PolicyLayer
+    from flagpipe.core.routing import When
 
-    sections = _sections(_read("config.md"))
-    tables = {
-        "Top-level keys": list(FlagpipeConfig.model_fields),
-        "options": list(OptionChoice.model_fields),
-        "fields": list(FieldDeclaration.model_fields),
-        "plugins": list(PolicyLayer.model_fields),
-        "delivery": [*DeliveryConfig.model_fields, *RetryConfig.model_fields],
-        "retention": list(RetentionConfig.model_fields),
-        "callbacks": [k for k in ChainItem.model_fields if k != "settings"],
+    return {
+        "Top-level keys": (FlagpipeConfig,),
+        "options": (OptionChoice,),
+        "fields": (FieldDeclaration,),
+        "plugins": (PolicyLayer,),
+        "delivery": (DeliveryConfig,),
+        "delivery.retry": (RetryConfig,),
+        "retention": (RetentionConfig,),
+        "callbacks": (ChainItem,),
+        "when": (When,),
     }
+
+
+def _nested_models(model: type[Any]) -> set[type[Any]]:
+    """Every pydantic model reachable from ``model``'s fields (through optionals, lists and tuples)."""
+    from pydantic import BaseModel
+
+    found: set[type[Any]] = set()
+    stack = [field.annotation for field in model.model_fields.values()]
+    while stack:
+        annotation = stack.pop()
+        stack.extend(typing.get_args(annotation))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in found:
+            found.add(annotation)
+            stack.extend(field.annotation for field in annotation.model_fields.values())
+    return found
+
+
+def test_every_config_key_is_in_the_config_reference() -> None:
+    sections = _sections(_read("config.md"))
     missing = []
-    for section, keys in tables.items():
+    for section, models in _config_tables().items():
+        keys = [k for m in models for k in m.model_fields if k != "settings"]  # settings: the callback's own keys
         body = sections.get(section)
         if body is None:
             missing.append(f"a section `{section}`")
             continue
         missing.extend(f"`{key}` in a table row of section `{section}`" for key in keys if f"| `{key}` |" not in body)
     assert not missing, "docs/config.md is missing:\n  " + "\n  ".join(missing)
+
+
+def test_every_nested_config_model_has_a_section() -> None:
+    from flagpipe.config.model import FlagpipeConfig
+
+    covered = {m for models in _config_tables().values() for m in models}
+    uncovered = sorted(m.__name__ for m in _nested_models(FlagpipeConfig) - covered)
+    assert not uncovered, f"add a section for these config models to docs/config.md and _config_tables(): {uncovered}"
 
 
 def test_every_environment_variable_is_documented() -> None:

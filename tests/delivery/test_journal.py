@@ -41,10 +41,10 @@ def test_purge_removes_old_delivered_events_and_only_their_own_files(tmp_path: P
     backdate(tmp_path, 40)
     with Flagger(config, plugins=plugins) as flagger:
         flagger.flag({"image": PNG + b"shared", "n": 3})  # a new event uses the shared file
-        dry = flagger.purge(timedelta(days=30), dry_run=True)
+        dry = flagger.purge(timedelta(days=30), dry_run=True, remove_files=True)
         assert dry.dry_run and dry.events == 2 and len(dry.files) == 1
         assert len(flagger.journal.latest(10)) == 3  # type: ignore[union-attr]
-        report = flagger.purge(timedelta(days=30))
+        report = flagger.purge(timedelta(days=30), remove_files=True)
         assert report.events == 2 and report.files == dry.files
         (kept,) = flagger.latest(10)
     assert kept.field("n").value == 3
@@ -147,3 +147,16 @@ def test_interpreter_exit_flushes_pending_flags(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
     assert [r["n"] for r in read_rows(tmp_path / "log.csv")] == [str(n) for n in range(200)]
+
+
+def test_purge_keeps_files_by_default_because_sinks_refer_to_them(tmp_path: Path, plugins: Plugins) -> None:
+    config = {"dir": str(tmp_path), "delivery": {"mode": "inline"}}
+    with Flagger(config, plugins=plugins) as flagger:
+        flagger.flag({"image": PNG + b"kept"})
+    backdate(tmp_path, 40)
+    with Flagger(config, plugins=plugins) as flagger:
+        report = flagger.purge(timedelta(days=30))
+        assert report.events == 1 and report.files == ()
+        assert flagger.latest(5) == []
+    (row,) = read_rows(tmp_path / "log.csv")
+    assert (tmp_path / row["image"]).is_file()

@@ -223,6 +223,17 @@ def test_a_gone_destination_is_disabled_until_retried(tmp_path: Path, plugins: P
     assert calls == [[first.id], [second.id]]
 
 
+def test_flush_waits_for_requeued_dead_letters_in_background(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+    sink.answer(400)
+    with make_flagger(tmp_path, post_plugins, sink) as flagger:
+        first = flagger.flag({"n": 1}).id
+        wait_for(lambda: bool(flagger.journal.dead_letters("test_post")), "the dead letter")  # type: ignore[union-attr]
+        assert flagger.retry(event_id=first) == 1
+        assert flagger.flush(30)
+        assert flagger.journal.dead_letters() == []  # type: ignore[union-attr]
+    assert sink.ids() == [first]
+
+
 def _status(directory: Path) -> list[Any]:
     from flagpipe.core.journal import Journal
 

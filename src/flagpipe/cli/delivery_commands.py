@@ -126,9 +126,10 @@ def drain(ctx: click.Context, config: str | None) -> None:
 @_CONFIG_OPTION
 @click.option("--older-than", "older_than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--remove-files", is_flag=True, help="Also delete files that only the removed events used.")
 @click.pass_context
 @_handles_errors
-def purge(ctx: click.Context, config: str | None, older_than: str, dry_run: bool) -> None:
+def purge(ctx: click.Context, config: str | None, older_than: str, dry_run: bool, remove_files: bool) -> None:
     """Remove old events that every callback has handled (and files no other event uses)."""
     from flagpipe.core.retention import parse_age
     from flagpipe.core.retention import purge as purge_journal
@@ -138,7 +139,9 @@ def purge(ctx: click.Context, config: str | None, older_than: str, dry_run: bool
     journal = _open_journal(loaded)
     try:
         names = [entry.name for entry in loaded.chain]
-        report = purge_journal(journal, loaded.directory, older_than=age, lanes=names, dry_run=dry_run)
+        report = purge_journal(
+            journal, loaded.directory, older_than=age, lanes=names, dry_run=dry_run, remove_files=remove_files
+        )
     finally:
         journal.close()
     verb = "would remove" if dry_run else "removed"

@@ -61,3 +61,8 @@ class RetentionConfig(_Strict):
     max_age_days: float | None = Field(
         default=None, gt=0, description="Remove delivered events older than this; None keeps every event."
     )
+    remove_files: bool = Field(
+        default=False,
+        description="Also delete the stored files that only removed events used. Off by default: sinks such "
+        "as the CSV log keep referring to them.",
+    )

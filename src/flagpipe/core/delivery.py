@@ -236,9 +236,14 @@ class Lane:
         return StepResult(progressed=True)
 
     def caught_up(self, target_seq: int) -> bool:
-        """True when every event up to ``target_seq`` is handled (or nothing more can be done now)."""
+        """True when every event up to ``target_seq`` and every re-queued dead letter is handled.
+
+        A disabled lane counts as caught up: nothing more can be done until someone re-enables it.
+        """
         state = self.journal.lane(self.name)
-        return state.done_seq >= target_seq or state.disabled_reason is not None
+        if state.disabled_reason is not None:
+            return True
+        return state.done_seq >= target_seq and not self.journal.requeued(self.name, 1)
 
     def release(self) -> None:
         """Give up this process's lease on the lane."""

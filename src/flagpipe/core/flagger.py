@@ -136,9 +136,9 @@ class Flagger:
         ]
         journal.ensure_lanes([lane.name for lane in lanes])
         self._journal = journal
-        max_age_days = loaded.config.retention.max_age_days
-        if max_age_days is not None:
-            self.purge(timedelta(days=max_age_days))
+        retention = loaded.config.retention
+        if retention.max_age_days is not None:
+            self.purge(timedelta(days=retention.max_age_days), remove_files=retention.remove_files)
         self._dispatcher = Dispatcher(lanes, journal, delivery)
         self._dispatcher.start()
 
@@ -333,12 +333,19 @@ class Flagger:
         self._dispatcher.wake()
         return count
 
-    def purge(self, older_than: timedelta, *, dry_run: bool = False) -> PurgeReport:
+    def purge(self, older_than: timedelta, *, dry_run: bool = False, remove_files: bool = False) -> PurgeReport:
         """Remove events older than ``older_than`` that every callback has handled (see retention)."""
         self._require_open()
         if self._journal is None:
             return PurgeReport(0, (), dry_run=dry_run)
-        return purge(self._journal, self.directory, older_than=older_than, lanes=self.callback_names, dry_run=dry_run)
+        return purge(
+            self._journal,
+            self.directory,
+            older_than=older_than,
+            lanes=self.callback_names,
+            dry_run=dry_run,
+            remove_files=remove_files,
+        )
 
     def drain_steps(self) -> Iterator[str]:
         """Deliver everything pending now (ignoring back-off), yielding a lane name after each step."""

@@ -392,7 +392,11 @@ class Journal:
             )
 
     def requeue(self, name: str | None = None, event_id: str | None = None) -> int:
-        """Re-queue dead letters (of a lane, of one event, or all) and re-enable the lanes; return how many."""
+        """Re-queue dead letters (of a lane, of one event, or all); return how many.
+
+        The lanes that held them are re-enabled if they were disabled (with neither filter given,
+        or with only a lane named, that lane is re-enabled even when it holds no dead letter).
+        """
         clauses, params = [], []
         if name is not None:
             clauses.append("lane = ?")
@@ -402,11 +406,12 @@ class Journal:
             params.append(event_id)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._transaction() as db:
+            lanes = {r[0] for r in db.execute(f"SELECT DISTINCT lane FROM dead_letters{where}", params)}  # noqa: S608
+            if event_id is None:
+                lanes |= {name} if name is not None else {r[0] for r in db.execute("SELECT name FROM lanes")}
             cursor = db.execute(f"UPDATE dead_letters SET requeued = 1{where}", params)  # noqa: S608 - fixed clauses
-            lane_where = " WHERE name = ?" if name is not None else ""
-            db.execute(
-                f"UPDATE lanes SET disabled_reason = NULL, next_attempt_at = 0{lane_where}",  # noqa: S608
-                (name,) if name is not None else (),
+            db.executemany(
+                "UPDATE lanes SET disabled_reason = NULL, next_attempt_at = 0 WHERE name = ?", [(n,) for n in lanes]
             )
         return cursor.rowcount
 

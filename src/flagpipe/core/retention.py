@@ -26,20 +26,28 @@ class PurgeReport:
 
 
 def purge(
-    journal: Journal, directory: Path, *, older_than: timedelta, lanes: Sequence[str], dry_run: bool = False
+    journal: Journal,
+    directory: Path,
+    *,
+    older_than: timedelta,
+    lanes: Sequence[str],
+    dry_run: bool = False,
+    remove_files: bool = False,
 ) -> PurgeReport:
     """Remove events older than ``older_than`` that every lane has handled and none holds as dead.
 
-    Files stay while any remaining event refers to them (the same content can serve several flags),
-    so files of events still pending anywhere are never removed.
+    With ``remove_files``, the files only those events used are deleted too; a file stays while any
+    remaining event refers to it, so files of events still pending anywhere are never removed. Files
+    are kept by default because sinks (the CSV log) go on referring to them.
     """
     cutoff = (datetime.now(timezone.utc) - older_than).isoformat()
     candidates = journal.purgeable(cutoff, lanes)
     seqs = [seq for seq, _ in candidates]
     if dry_run or not seqs:
-        files = journal.files_only_used_by(seqs) if seqs else []
+        files = journal.files_only_used_by(seqs) if seqs and remove_files else []
         return PurgeReport(len(seqs), tuple(files), dry_run=dry_run)
-    files = journal.purge(seqs)
+    orphaned = journal.purge(seqs)
+    files = orphaned if remove_files else []
     for relative in files:
         path = directory / relative
         try:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
         DeliveryError as DeliveryError,
     )
     from flagpipe.core.callback import (
+        DestinationDisabledError as DestinationDisabledError,
+    )
+    from flagpipe.core.callback import (
         PermanentError as PermanentError,
     )
     from flagpipe.core.callback import (
@@ -56,6 +59,7 @@ _EXPORTS = {
     "Callback": "flagpipe.core.callback",
     "CallbackSettings": "flagpipe.core.callback",
     "DeliveryError": "flagpipe.core.callback",
+    "DestinationDisabledError": "flagpipe.core.callback",
     "PermanentError": "flagpipe.core.callback",
     "RetryableError": "flagpipe.core.callback",
     "ConfigError": "flagpipe.config.errors",
@@ -91,6 +95,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "DeliveryError",
+    "DestinationDisabledError",
     "EncodedFile",
     "Field",
     "FieldValue",

@@ -47,6 +47,13 @@ class PermanentError(DeliveryError):
     """A failure that will not pass by retrying (bad request, rejected credentials, ...)."""
 
 
+class DestinationDisabledError(PermanentError):
+    """The destination is gone (HTTP 410, a deleted webhook): stop delivering to it until re-enabled.
+
+    The batch becomes a dead letter and the callback's lane is disabled; ``flagpipe retry`` re-enables it.
+    """
+
+
 SettingsT = TypeVar("SettingsT", bound=CallbackSettings)
 
 
@@ -63,6 +70,9 @@ class Callback(Generic[SettingsT]):
     type_name: ClassVar[str] = ""
     #: The callback's settings model; the YAML item (less ``type``, ``name``, ``when``) is validated by it.
     Settings: ClassVar[type[CallbackSettings]] = CallbackSettings
+    #: The most events ``deliver`` takes at once (None: the config's ``delivery.batch_size``). A sink that
+    #: sends one request per event sets 1, so a failure never re-sends events that already went through.
+    max_batch_size: int | None = None
 
     def __init__(self, settings: SettingsT) -> None:
         """Keep the validated settings; do no I/O here (``setup`` is where work starts)."""

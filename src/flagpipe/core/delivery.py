@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flagpipe.core.callback import DeliveryError, PermanentError, RetryableError
+from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
 from flagpipe.core.journal import new_owner_id
 from flagpipe.core.schema import FlagSchema
 
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
     from flagpipe.core.routing import When
 
 log = logging.getLogger("flagpipe.delivery")
-
-
-class DestinationDisabledError(PermanentError):
-    """A permanent failure after which the lane stops until someone re-enables it (HTTP 410 Gone)."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -97,6 +93,12 @@ class Lane:
             self.callback.setup(schema, self.directory)
             self._schema = schema
 
+    @property
+    def batch_size(self) -> int:
+        """The most events one batch holds: the config's, or less when the callback asks for less."""
+        limit = self.callback.max_batch_size
+        return self.config.batch_size if limit is None else max(1, min(limit, self.config.batch_size))
+
     def accepts(self, event: FlagEvent) -> bool:
         """True when the lane's ``when`` rule lets ``event`` through."""
         return self.when is None or self.when.matches(event)
@@ -113,13 +115,13 @@ class Lane:
             state = self.journal.lane(self.name)
             if state.disabled_reason:
                 return StepResult(wait=None)
-            requeued = self.journal.requeued(self.name, self.config.batch_size)
+            requeued = self.journal.requeued(self.name, self.batch_size)
             if requeued:
                 return self._redeliver(requeued)
             now = time.time()
             if not ignore_backoff and state.next_attempt_at > now:
                 return StepResult(wait=state.next_attempt_at - now)
-            items = self.journal.events_after(state.done_seq, self.config.batch_size)
+            items = self.journal.events_after(state.done_seq, self.batch_size)
             if not items:
                 return StepResult(wait=None)
             return self._deliver(items, state.attempts)

@@ -234,6 +234,34 @@ def test_flush_waits_for_requeued_dead_letters_in_background(tmp_path: Path, pos
     assert sink.ids() == [first]
 
 
+def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plugins: Plugins) -> None:
+    batches: list[tuple[float, list[str]]] = []
+
+    class Batching(flagpipe.Callback[flagpipe.CallbackSettings]):
+        type_name = "batching"
+        Settings = flagpipe.CallbackSettings
+        max_batch_size = 5
+        batch_interval = 0.3
+
+        def deliver(self, events: Sequence[flagpipe.FlagEvent]) -> None:
+            batches.append((time.monotonic(), [e.id for e in events]))
+
+    class Plugin:
+        @flagpipe.hookimpl
+        def flagpipe_register_callbacks(self) -> list[type[flagpipe.Callback[Any]]]:
+            return [Batching]
+
+    with plugins.registered(Plugin()):
+        with Flagger({"dir": str(tmp_path), "callbacks": ["batching"]}, plugins=plugins) as flagger:
+            ids = [flagger.flag({"n": n}).id for n in range(12)]
+            wait_for(lambda: sum(len(b) for _, b in batches) >= 10, "two full batches")
+        # close() delivers the rest at once, whatever the interval
+    assert [i for _, b in batches for i in b] == ids
+    assert [len(b) for _, b in batches] == [5, 5, 2]
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(batches, batches[1:-1], strict=False)]
+    assert all(gap >= 0.29 for gap in gaps)  # never two batches within one interval
+
+
 def _status(directory: Path) -> list[Any]:
     from flagpipe.core.journal import Journal
 

@@ -73,6 +73,9 @@ class Callback(Generic[SettingsT]):
     #: The most events ``deliver`` takes at once (None: the config's ``delivery.batch_size``). A sink that
     #: sends one request per event sets 1, so a failure never re-sends events that already went through.
     max_batch_size: int | None = None
+    #: Deliver at most one batch per this many seconds (None: as soon as events are pending). A batch
+    #: goes early when it is full; ``close()`` and ``flagpipe drain`` deliver what is pending at once.
+    batch_interval: float | None = None
 
     def __init__(self, settings: SettingsT) -> None:
         """Keep the validated settings; do no I/O here (``setup`` is where work starts)."""

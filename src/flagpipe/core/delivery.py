@@ -85,6 +85,9 @@ class Lane:
         self._schema: FlagSchema | None = None
         self._holds_lease = False
         self._lease_renew_at = 0.0
+        self._last_delivery_at = 0.0
+        #: Set while flushing (close, drain): time-batching callbacks deliver at once.
+        self.urgent = False
         self.lock = threading.Lock()
 
     def prepare(self, schema: FlagSchema | None) -> None:
@@ -124,7 +127,28 @@ class Lane:
             items = self.journal.events_after(state.done_seq, self.batch_size)
             if not items:
                 return StepResult(wait=None)
+            hold = None if ignore_backoff or self.urgent else self._hold_for_batch(items)
+            if hold is not None:
+                return StepResult(wait=hold)
             return self._deliver(items, state.attempts)
+
+    def _hold_for_batch(self, items: list[tuple[int, FlagEvent]]) -> float | None:
+        """Seconds to wait before delivering, for a callback that batches by time (``batch_interval``).
+
+        At most one batch per interval; a batch goes early only when it is full, and otherwise once its
+        oldest event has waited the interval.
+        """
+        interval = self.callback.batch_interval
+        if interval is None:
+            return None
+        now = time.time()
+        since_last = now - self._last_delivery_at
+        if since_last < interval:
+            return interval - since_last
+        if len(items) >= self.batch_size:
+            return None
+        age = now - items[0][1].created_at.timestamp()
+        return None if age >= interval else interval - age
 
     def _lease(self) -> bool:
         """Hold the lane's lease, renewing it in the journal only when half of it has run out."""
@@ -150,6 +174,7 @@ class Lane:
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
         self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
+        self._last_delivery_at = time.time()
         self.plugins.notify_delivered(events, self.name, attempt)
         return StepResult(progressed=True)
 
@@ -357,6 +382,8 @@ class Dispatcher:
         if self.config.mode == "inline" or not self._threads:
             self.drain(ignore_backoff=False, deadline=deadline)
         else:
+            for lane in self.lanes:
+                lane.urgent = True
             for wake in self._wake.values():
                 wake.set()
             while time.monotonic() < deadline:

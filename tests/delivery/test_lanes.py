@@ -251,11 +251,13 @@ def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plug
         def flagpipe_register_callbacks(self) -> list[type[flagpipe.Callback[Any]]]:
             return [Batching]
 
-    with plugins.registered(Plugin()):
-        with Flagger({"dir": str(tmp_path), "callbacks": ["batching"]}, plugins=plugins) as flagger:
-            ids = [flagger.flag({"n": n}).id for n in range(12)]
-            wait_for(lambda: sum(len(b) for _, b in batches) >= 10, "two full batches")
-        # close() delivers the rest at once, whatever the interval
+    with (
+        plugins.registered(Plugin()),
+        Flagger({"dir": str(tmp_path), "callbacks": ["batching"]}, plugins=plugins) as flagger,
+    ):
+        ids = [flagger.flag({"n": n}).id for n in range(12)]
+        wait_for(lambda: sum(len(b) for _, b in batches) >= 10, "two full batches")
+    # close() delivered the rest at once, whatever the interval
     assert [i for _, b in batches for i in b] == ids
     assert [len(b) for _, b in batches] == [5, 5, 2]
     gaps = [later - earlier for (earlier, _), (later, _) in zip(batches, batches[1:-1], strict=False)]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from flagpipe.config.delivery import DeliveryConfig
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
-    from flagpipe.core.journal import Journal
+    from flagpipe.core.journal import Journal, LaneState
     from flagpipe.core.plugin_manager import Plugins
     from flagpipe.core.routing import When
 
@@ -121,16 +121,20 @@ class Lane:
             requeued = self.journal.requeued(self.name, self.batch_size)
             if requeued:
                 return self._redeliver(requeued)
-            now = time.time()
-            if not ignore_backoff and state.next_attempt_at > now:
-                return StepResult(wait=state.next_attempt_at - now)
-            items = self.journal.events_after(state.done_seq, self.batch_size)
-            if not items:
-                return StepResult(wait=None)
-            hold = None if ignore_backoff or self.urgent else self._hold_for_batch(items)
-            if hold is not None:
-                return StepResult(wait=hold)
-            return self._deliver(items, state.attempts)
+            return self._step_pending(state, ignore_backoff=ignore_backoff)
+
+    def _step_pending(self, state: LaneState, *, ignore_backoff: bool) -> StepResult:
+        """Deliver the next batch of pending events, unless backing off or gathering a batch."""
+        now = time.time()
+        if not ignore_backoff and state.next_attempt_at > now:
+            return StepResult(wait=state.next_attempt_at - now)
+        items = self.journal.events_after(state.done_seq, self.batch_size)
+        if not items:
+            return StepResult(wait=None)
+        hold = None if ignore_backoff or self.urgent else self._hold_for_batch(items)
+        if hold is not None:
+            return StepResult(wait=hold)
+        return self._deliver(items, state.attempts)
 
     def _hold_for_batch(self, items: list[tuple[int, FlagEvent]]) -> float | None:
         """Seconds to wait before delivering, for a callback that batches by time (``batch_interval``).

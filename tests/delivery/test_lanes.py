@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -260,7 +261,7 @@ def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plug
     # close() delivered the rest at once, whatever the interval
     assert [i for _, b in batches for i in b] == ids
     assert [len(b) for _, b in batches] == [5, 5, 2]
-    gaps = [later - earlier for (earlier, _), (later, _) in zip(batches, batches[1:-1], strict=False)]
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(batches[:-1])]
     assert all(gap >= 0.29 for gap in gaps)  # never two batches within one interval
 
 

@@ -9,10 +9,20 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The sample third-party plugin, installed by pip into a site folder of its own (see tests/plugins/test_sample_plugin.py).
+.venv/bin/python -m pip install --quiet --upgrade --no-deps --target .venv/sample-plugins ./examples/flagpipe-jsonl
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check src tests scripts examples benchmarks
 echo "== mypy --strict"
 .venv/bin/mypy
+echo "== mkdocs build --strict"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir site
+# The browser test (tests/gradio/test_browser.py) drives Debian's Chromium; install it when we can (root, apt).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== apt-get install chromium"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "chromium could not be installed; the browser test will be skipped"
+fi
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

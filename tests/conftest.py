@@ -12,6 +12,9 @@ from flagpipe.core.policy import PluginPolicy
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+#: The plugin-author kit, used by our own tests as plugin authors use it.
+pytest_plugins = ["flagpipe.testing"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_flagpipe_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -31,6 +31,9 @@ PAGES = (
     "hooks.md",
     "callbacks.md",
     "cli.md",
+    "reading.md",
+    "plugins.md",
+    "api.md",
     "design.md",
     "benchmarks.md",
 )

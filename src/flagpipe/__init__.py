@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from flagpipe.core.policy import PolicyLayer as PolicyLayer
     from flagpipe.core.schema import Field as Field
     from flagpipe.core.schema import FlagSchema as FlagSchema
+    from flagpipe.reading import read_flags as read_flags
 
 
 _EXPORTS = {
@@ -85,6 +86,7 @@ _EXPORTS = {
     "hookimpl": "flagpipe.core.hookspecs",
     "hookspec": "flagpipe.core.hookspecs",
     "load_config": "flagpipe.config.loader",
+    "read_flags": "flagpipe.reading",
 }
 
 __all__ = [
@@ -118,6 +120,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_config",
+    "read_flags",
 ]
 
 

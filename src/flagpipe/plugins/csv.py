@@ -8,7 +8,9 @@ set go to ``log-2.csv``, ``log-3.csv``, ... (an existing file whose header match
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -82,7 +84,7 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Open (or create) the file whose header matches ``schema``, reading the ids it holds afresh."""
-        with self._lock:
+        with self._lock, _classified():
             for opened in self._files.values():
                 opened.close()
             self._files.clear()
@@ -100,7 +102,7 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         """Append one row per event not already in its file."""
         if self._directory is None:
             raise flagpipe.PermanentError("csv callback used before setup()")
-        with self._lock:
+        with self._lock, _classified():
             for event in events:
                 target = self._file_for(self.header(event.field_names()))
                 target.append(event.id, self._row(event))
@@ -134,6 +136,23 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
             for opened in self._files.values():
                 opened.close()
             self._files.clear()
+
+
+#: File system errors that may pass by themselves (space freed, a network disk back): retried.
+_TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY})
+
+
+@contextlib.contextmanager
+def _classified() -> Iterator[None]:
+    """Turn file system errors into retryable or permanent delivery errors that say what happened."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        message = f"cannot write the CSV log{where}: {exc.strerror or exc}"
+        if exc.errno in _TRANSIENT_ERRNOS:
+            raise flagpipe.RetryableError(message) from exc
+        raise flagpipe.PermanentError(message + "; fix it, then flagpipe retry") from exc
 
 
 def _cell(value: Any) -> str:

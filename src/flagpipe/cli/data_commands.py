@@ -1,0 +1,211 @@
+"""Commands to get flags out and in: export, import-gradio, stats."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from flagpipe.cli.common import (
+    _CONFIG_OPTION,
+    _console,
+    _handles_errors,
+    _load,
+    _open_journal,
+    _text,
+)
+from flagpipe.cli.group import cli
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from rich.progress import Progress
+
+#: Exports of at least this many events show a progress bar.
+PROGRESS_THRESHOLD = 5000
+
+
+class _RichProgress:
+    """Adapts a rich progress bar to :class:`flagpipe.exporting.Progress`."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: Any = None
+
+    def start(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, steps: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+
+
+def _progress_bar(enabled: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        disable=not enabled,
+        transient=True,
+    )
+
+
+@cli.command()
+@_CONFIG_OPTION
+@click.option("--format", "format_", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
+@click.option("--output", "-o", "output", required=True, metavar="OUT", help="The file to write.")
+@click.option("--since", metavar="TIME", help="Only flags made at or after this ISO 8601 time (naive = local).")
+@click.option("--option", "options", multiple=True, metavar="OPTION", help="Only flags with this option (repeatable).")
+@click.option("--embed-files", is_flag=True, help="Parquet only: store each file's bytes next to its path.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on large exports).")
+@click.pass_context
+@_handles_errors
+def export(
+    ctx: click.Context,
+    config: str | None,
+    format_: str,
+    output: str,
+    since: str | None,
+    options: tuple[str, ...],
+    embed_files: bool,
+    progress: bool | None,
+) -> None:
+    """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
+    from flagpipe.exporting import export_flags
+    from flagpipe.reading import parse_since
+
+    loaded = _load(ctx, config)
+    parse_since(since)  # a bad time is an error before anything is read
+    journal = _open_journal(loaded)
+    try:
+        total = journal.count()
+    finally:
+        journal.close()
+    show = progress if progress is not None else total >= PROGRESS_THRESHOLD
+    with _progress_bar(show) as bar:
+        report = export_flags(
+            loaded.directory,
+            output,
+            format_,  # type: ignore[arg-type]  # click.Choice checked it
+            since=since,
+            options=list(options) or None,
+            embed_files=embed_files,
+            progress=_RichProgress(bar),
+        )
+    _console().print(_text(f"exported {report.count:,} flags to {report.path} ({report.format})"))
+
+
+@cli.command("import-gradio")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@_CONFIG_OPTION
+@click.pass_context
+@_handles_errors
+def import_gradio_command(ctx: click.Context, source: Path, config: str | None) -> None:
+    """Import a Gradio flagging folder (log.csv, dataset<N>.csv and their files); importing twice adds nothing."""
+    from flagpipe.gradio_import import import_gradio
+
+    loaded = _load(ctx, config)
+    with _progress_bar(True) as bar:
+        task = bar.add_task("importing", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = import_gradio(source, loaded, progress=advance)
+    console = _console()
+    names = ", ".join(p.name for p in report.files)
+    console.print(_text(f"read {names}: imported {report.imported:,} flags, skipped {report.skipped:,} already there"))
+    for warning in report.warnings[:20]:
+        console.print(f"  [yellow]warning:[/] {_text(warning)}")
+    if len(report.warnings) > 20:
+        console.print(f"  ... and {len(report.warnings) - 20} more warnings")
+    for name in report.pending:
+        console.print(_text(f"  pending for {name}: run `flagpipe drain` or start the app to deliver"))
+
+
+def _events(journal: Any) -> Iterator[Any]:
+    for _, event in journal.iter_events():
+        yield event
+
+
+@cli.command()
+@_CONFIG_OPTION
+@click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+@_handles_errors
+def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) -> None:
+    """Flags by option, by day (UTC), by user, and the latest few."""
+    from rich.table import Table
+
+    loaded = _load(ctx, config)
+    journal = _open_journal(loaded)
+    by_option: Counter[str | None] = Counter()
+    by_day: Counter[str] = Counter()
+    by_user: Counter[str | None] = Counter()
+    try:
+        for event in _events(journal):
+            by_option[event.option] += 1
+            by_day[event.created_at.date().isoformat()] += 1
+            by_user[event.username] += 1
+        newest = journal.latest(latest) if latest else []
+    finally:
+        journal.close()
+    total = sum(by_day.values())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "total": total,
+                    "by_option": [{"option": k, "count": v} for k, v in by_option.most_common()],
+                    "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
+                    "by_user": [{"username": k, "count": v} for k, v in by_user.most_common()],
+                    "latest": [e.model_dump(mode="json") for e in reversed(newest)],
+                },
+                indent=2,
+            )
+        )
+        return
+    console = _console()
+    console.print(_text(f"{total:,} flags in {loaded.directory}"))
+    if not total:
+        return
+
+    def share(count: int) -> str:
+        return f"{100 * count / total:.1f}%"
+
+    table = Table("option", "flags", "share", title="by option")
+    for option, count in by_option.most_common():
+        table.add_row(_text(option) if option is not None else "[dim](none)[/]", f"{count:,}", share(count))
+    console.print(table)
+    table = Table("day (UTC)", "flags", title="by day")
+    for day in sorted(by_day):
+        table.add_row(day, f"{by_day[day]:,}")
+    console.print(table)
+    table = Table("username", "flags", "share", title="by user")
+    for user, count in by_user.most_common():
+        table.add_row(_text(user) if user is not None else "[dim](anonymous)[/]", f"{count:,}", share(count))
+    console.print(table)
+    if newest:
+        table = Table("when (UTC)", "option", "username", "fields", "id", title=f"latest {len(newest)}")
+        for event in reversed(newest):
+            shown = ", ".join(
+                f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
+            )
+            table.add_row(
+                event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                _text(event.option or ""),
+                _text(event.username or ""),
+                _text(shown if len(shown) <= 80 else shown[:77] + "..."),
+                event.id,
+            )
+        console.print(table)

@@ -32,6 +32,7 @@ PAGES = (
     "callbacks.md",
     "cli.md",
     "reading.md",
+    "gradio.md",
     "plugins.md",
     "api.md",
     "design.md",

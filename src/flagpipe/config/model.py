@@ -109,7 +109,10 @@ class FlagpipeConfig(BaseModel):
     fields: tuple[FieldDeclaration, ...] | None = Field(
         default=None, description="Declared fields (otherwise the first flag defines them)."
     )
-    notice: str | None = Field(default=None, description="Markdown shown beside Flag buttons.")
+    notice: str | Literal[False] | None = Field(
+        default=None,
+        description="Markdown shown beside Flag buttons; false turns off the default notice of auto mode.",
+    )
     max_file_bytes: int = Field(
         default=100 * 1024 * 1024, gt=0, description="The largest file a flag may carry, in bytes."
     )

@@ -351,11 +351,8 @@ class Dispatcher:
         return report
 
     def _run_inline(self, lane: Lane, seq: int, *, ignore_backoff: bool = False, deadline: float | None = None) -> None:
-        while not lane.caught_up(seq):
-            if deadline is not None and time.monotonic() > deadline:
-                return
-            result = lane.step(ignore_backoff=ignore_backoff)
-            if not result.progressed:
+        while deadline is None or time.monotonic() <= deadline:
+            if not lane.step(ignore_backoff=ignore_backoff).progressed or lane.caught_up(seq):
                 return
 
     def _report_inline(self, lane: Lane, seq: int, event: FlagEvent, report: DeliveryReport) -> None:
@@ -365,9 +362,9 @@ class Dispatcher:
             if state.last_error:
                 report.failed[lane.name] = state.last_error
             return
-        dead = [d for d in self.journal.dead_letters(lane.name) if d.event_id == event.id]
-        if dead:
-            report.failed[lane.name] = dead[0].error
+        error = self.journal.dead_error(lane.name, seq)
+        if error is not None:
+            report.failed[lane.name] = error
         else:
             report.delivered.append(lane.name)
 

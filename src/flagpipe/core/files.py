@@ -7,6 +7,7 @@ already stored is ever overwritten.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import os
@@ -30,6 +31,7 @@ class FileTooLargeError(ValueError):
     """A flagged file is larger than the configured ``max_file_bytes``."""
 
 
+@functools.lru_cache(maxsize=4096)
 def safe_component(name: str, *, fallback: str) -> str:
     """Turn a label or file name into one safe path component.
 

@@ -306,8 +306,8 @@ class Journal:
 
     def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int) -> bool:
         """Record that everything up to ``upto`` is handled; resets the retry state."""
-        with self._transaction() as db:
-            cursor = db.execute(
+        with self._lock:  # one statement: atomic on its own
+            cursor = self._db.execute(
                 "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
                 " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?",
                 (upto, delivered, skipped, name, owner),
@@ -354,6 +354,12 @@ class Journal:
             db.execute("UPDATE lanes SET disabled_reason = ? WHERE name = ?", (reason, name))
 
     # -- dead letters -------------------------------------------------------------------------
+
+    def dead_error(self, name: str, seq: int) -> str | None:
+        """The error of the dead letter of event ``seq`` in lane ``name``, or None when it is not dead."""
+        with self._lock:
+            row = self._db.execute("SELECT error FROM dead_letters WHERE lane = ? AND seq = ?", (name, seq)).fetchone()
+        return None if row is None else str(row[0])
 
     def dead_letters(self, name: str | None = None) -> list[DeadLetter]:
         """Dead letters, of one lane or all, in order."""

@@ -212,7 +212,7 @@ def png_of(size: int, directory: Path) -> Path:
         image.save(path)
         if path.stat().st_size >= size:
             return path
-        side = int(side * 1.3) + 1
+        side = int(side * 1.05) + 1
 
 
 def files_section(args: argparse.Namespace) -> None:

@@ -57,6 +57,10 @@ class StepResult:
 
     progressed: bool = False
     wait: float | None = None
+    #: True when every event of the step reached the callback (none failed or became a dead letter).
+    clean: bool = False
+    #: The lane's high-water mark after the step, when the step moved it.
+    done_seq: int | None = None
 
 
 class Lane:
@@ -96,6 +100,20 @@ class Lane:
             self.callback.setup(schema, self.directory)
             self._schema = schema
 
+    def prepare_for(self, event: FlagEvent) -> None:
+        """Set the callback up for ``event``'s fields, unless it already is (checked without building a schema)."""
+        schema = self._schema
+        same = (
+            schema is not None
+            and len(schema.fields) == len(event.fields)
+            and all(
+                (d.name, d.kind, d.role) == (f.name, f.kind, f.role)
+                for d, f in zip(schema.fields, event.fields, strict=True)
+            )
+        )
+        if not same:
+            self.prepare(FlagSchema.from_event(event))
+
     @property
     def batch_size(self) -> int:
         """The most events one batch holds: the config's, or less when the callback asks for less."""
@@ -118,9 +136,8 @@ class Lane:
             state = self.journal.lane(self.name)
             if state.disabled_reason:
                 return StepResult(wait=None)
-            requeued = self.journal.requeued(self.name, self.batch_size)
-            if requeued:
-                return self._redeliver(requeued)
+            if state.has_requeued:
+                return self._redeliver(self.journal.requeued(self.name, self.batch_size))
             return self._step_pending(state, ignore_backoff=ignore_backoff)
 
     def _step_pending(self, state: LaneState, *, ignore_backoff: bool) -> StepResult:
@@ -169,18 +186,18 @@ class Lane:
         batch, upto, skipped = self._take_batch(items)
         if not batch:
             self.journal.advance(self.name, self.owner, upto, delivered=0, skipped=skipped)
-            return StepResult(progressed=True)
+            return StepResult(progressed=True, clean=True, done_seq=upto)
         events = [e for _, e in batch]
         attempt = attempts_so_far + 1
         try:
-            self.prepare(FlagSchema.from_event(events[0]))
+            self.prepare_for(events[0])
             self.callback.deliver(events)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
         self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
         self._last_delivery_at = time.time()
         self.plugins.notify_delivered(events, self.name, attempt)
-        return StepResult(progressed=True)
+        return StepResult(progressed=True, clean=True, done_seq=upto)
 
     def _take_batch(self, items: list[tuple[int, FlagEvent]]) -> tuple[list[tuple[int, FlagEvent]], int, int]:
         """The leading events that share one field set (skipping those ``when`` excludes)."""
@@ -256,7 +273,7 @@ class Lane:
     def _redeliver(self, items: list[tuple[int, FlagEvent]]) -> StepResult:
         events = [e for _, e in items]
         try:
-            self.prepare(FlagSchema.from_event(events[0]))
+            self.prepare_for(events[0])
             self.callback.deliver(events)
         except Exception as exc:  # noqa: BLE001 - recorded on the dead letters
             self.journal.fail_requeued(self.name, [s for s, _ in items], describe_error(exc))
@@ -274,7 +291,7 @@ class Lane:
         state = self.journal.lane(self.name)
         if state.disabled_reason is not None:
             return True
-        return state.done_seq >= target_seq and not self.journal.requeued(self.name, 1)
+        return state.done_seq >= target_seq and not state.has_requeued
 
     def release(self) -> None:
         """Give up this process's lease on the lane."""
@@ -338,22 +355,35 @@ class Dispatcher:
         report = DeliveryReport()
         for lane in self.lanes:
             excluded = not lane.accepts(event)
+            last = None
             if self.config.mode == "background":
                 self._wake[lane.name].set()
             else:
-                self._run_inline(lane, seq)  # also moves the lane past events its rule excludes
+                last = self._run_inline(lane, seq)  # also moves the lane past events its rule excludes
             if excluded:
                 report.skipped.append(lane.name)
             elif self.config.mode == "background":
                 report.pending.append(lane.name)
+            elif last is not None and last.clean and last.done_seq is not None and last.done_seq >= seq:
+                report.delivered.append(lane.name)  # the step that handled it delivered it
             else:
                 self._report_inline(lane, seq, event, report)
         return report
 
-    def _run_inline(self, lane: Lane, seq: int, *, ignore_backoff: bool = False, deadline: float | None = None) -> None:
+    def _run_inline(
+        self, lane: Lane, seq: int, *, ignore_backoff: bool = False, deadline: float | None = None
+    ) -> StepResult | None:
+        """Step the lane until it has handled ``seq``; return the last step."""
+        result = None
         while deadline is None or time.monotonic() <= deadline:
-            if not lane.step(ignore_backoff=ignore_backoff).progressed or lane.caught_up(seq):
-                return
+            result = lane.step(ignore_backoff=ignore_backoff)
+            if not result.progressed:
+                return result
+            if result.done_seq is not None and result.done_seq >= seq:
+                return result
+            if result.done_seq is None and lane.caught_up(seq):
+                return result
+        return result
 
     def _report_inline(self, lane: Lane, seq: int, event: FlagEvent, report: DeliveryReport) -> None:
         state = self.journal.lane(lane.name)

@@ -91,6 +91,7 @@ class LaneState:
     disabled_reason: str | None
     lease_owner: str | None
     lease_until: float
+    has_requeued: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,12 +272,17 @@ class Journal:
         with self._lock:
             row = self._db.execute(
                 "SELECT name, done_seq, delivered, skipped, attempts, next_attempt_at, last_error, last_error_at,"
-                " disabled_reason, lease_owner, lease_until FROM lanes WHERE name = ?",
+                " disabled_reason, lease_owner, lease_until,"
+                " EXISTS (SELECT 1 FROM dead_letters WHERE lane = lanes.name AND requeued = 1)"
+                " FROM lanes WHERE name = ?",
                 (name,),
             ).fetchone()
         if row is None:
             raise KeyError(f"no lane {name!r} in {self.path}")
-        return LaneState(*row)
+        name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, requeued = row
+        return LaneState(
+            name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, bool(requeued)
+        )
 
     def lane_names(self) -> list[str]:
         """Every lane the journal knows, in name order."""

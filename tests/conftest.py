@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +13,15 @@ from flagpipe.core.policy import PluginPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+# Libraries that phone home read these when first imported: set them before any test imports one.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="flagpipe-tests-hf-home-"))
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
 
 #: The plugin-author kit, used by our own tests as plugin authors use it.
 pytest_plugins = ["flagpipe.testing"]

@@ -148,7 +148,8 @@ class Lane:
         items = self.journal.events_after(state.done_seq, self.batch_size)
         if not items:
             return StepResult(wait=None)
-        hold = None if ignore_backoff or self.urgent else self._hold_for_batch(items)
+        batching = not (ignore_backoff or self.urgent or self.config.mode == "inline")
+        hold = self._hold_for_batch(items) if batching else None
         if hold is not None:
             return StepResult(wait=hold)
         return self._deliver(items, state.attempts)
@@ -410,11 +411,11 @@ class Dispatcher:
         """Wait up to ``grace`` seconds for the lanes to deliver what is pending; True when all caught up."""
         deadline = time.monotonic() + grace
         target = self.journal.max_seq()
+        for lane in self.lanes:
+            lane.urgent = True  # time-batching callbacks deliver what is pending at once
         if self.config.mode == "inline" or not self._threads:
             self.drain(ignore_backoff=False, deadline=deadline)
         else:
-            for lane in self.lanes:
-                lane.urgent = True
             for wake in self._wake.values():
                 wake.set()
             while time.monotonic() < deadline:

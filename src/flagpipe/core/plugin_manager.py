@@ -36,7 +36,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("flagpipe.plugins")
 
 #: Built-in plugin modules, registered through the same hooks as third-party plugins, in this order.
-BUILTIN_PLUGINS: tuple[str, ...] = ("flagpipe.plugins.csv", "flagpipe.plugins.webhook", "flagpipe.plugins.value_kinds")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "flagpipe.plugins.csv",
+    "flagpipe.plugins.webhook",
+    "flagpipe.plugins.hf_dataset",
+    "flagpipe.plugins.value_kinds",
+)
 
 #: The entry-point group third-party plugins publish under.
 ENTRY_POINT_GROUP = PROJECT_NAME

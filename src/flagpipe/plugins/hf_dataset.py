@@ -185,21 +185,60 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
     # -- delivering -------------------------------------------------------------------------
 
     def deliver(self, events: Sequence[FlagEvent]) -> None:
-        """Write the batch as one Parquet shard (per field set) and commit it, with any new files."""
+        """Write the batch as one Parquet shard (per field set) and commit it, with any new files.
+
+        Events already held by another shard (a batch replayed in a different cut) are left out, so
+        no flag appears twice on the Hub.
+        """
         self._ensure_repo()
         from huggingface_hub import CommitOperationAdd
 
         groups: dict[str, list[FlagEvent]] = {}
         for event in events:
             groups.setdefault(schema_id(event), []).append(event)
+        on_hub = self._repo_files()
         operations: list[Any] = []
         for schema, group in groups.items():
-            shard, files = self._shard(group)
-            path = f"{self.settings.path_in_repo}{schema}/shard-{group[0].id}.parquet"
+            folder = f"{self.settings.path_in_repo}{schema}/"
+            path = f"{folder}shard-{group[0].id}.parquet"
+            held = self._ids_in_overlapping_shards(on_hub, folder, path, group[0].id, group[-1].id)
+            kept = [e for e in group if e.id not in held]
+            if not kept:
+                continue
+            shard, files = self._shard(kept)
             operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=shard))
             operations.extend(CommitOperationAdd(path_in_repo=p, path_or_fileobj=data) for p, data in files.items())
-        message = f"Add {len(events)} flag(s) ({events[0].id} .. {events[-1].id})"
-        self._commit(operations, message, set(groups))
+        if operations:
+            message = f"Add {len(events)} flag(s) ({events[0].id} .. {events[-1].id})"
+            self._commit(operations, message, set(groups))
+
+    def _repo_files(self) -> set[str]:
+        api = self._client()
+        try:
+            info = api.dataset_info(self.settings.repo_id)
+        except Exception as exc:  # noqa: BLE001 - classified by HTTP status
+            raise self._explain(exc, f"reading {self.settings.repo_id}") from None
+        return {s.rfilename for s in (info.siblings or [])}
+
+    def _ids_in_overlapping_shards(self, on_hub: set[str], folder: str, own: str, first: str, last: str) -> set[str]:
+        """Ids held by other shards of ``folder`` that start within ``first..last`` (only after a replay)."""
+        import pyarrow.parquet as pq
+
+        start = len(folder) + len("shard-")
+        overlapping = [
+            p
+            for p in on_hub
+            if p.startswith(folder + "shard-") and p != own and p.endswith(".parquet") and first <= p[start:-8] <= last
+        ]
+        held: set[str] = set()
+        api = self._client()
+        for path in overlapping:
+            try:
+                local = api.hf_hub_download(self.settings.repo_id, path, repo_type="dataset")
+            except Exception as exc:  # noqa: BLE001 - classified by HTTP status
+                raise self._explain(exc, f"reading {path}") from None
+            held.update(pq.read_table(local, columns=["id"]).column("id").to_pylist())
+        return held
 
     def _commit(self, operations: list[Any], message: str, schemas: set[str]) -> None:
         from huggingface_hub import CommitOperationAdd

@@ -1,8 +1,9 @@
 """A small Hub that speaks the part of the Hugging Face Hub HTTP API the huggingface_hub client uses.
 
 Enough for the hf_dataset callback and its tests: whoami, repo create and info, YAML validation,
-preupload (every file "regular", so neither LFS nor Xet is involved), NDJSON commits with a
-parent-commit check, tree, commits, and resolve (with ``X-Repo-Commit`` and ``ETag``). Errors carry
+preupload (binary files go to LFS, as on the Hub), the LFS batch API and upload, NDJSON commits
+with a parent-commit check, tree, commits, and resolve (with ``X-Repo-Commit`` and ``ETag``).
+Xet is not spoken: the tests set ``HF_HUB_DISABLE_XET=1``, so the client uses the LFS batch API. Errors carry
 ``X-Error-Code``; an optional commits-per-hour limit answers 429 with ``Retry-After``. Repositories
 live in memory; one lock guards every change.
 """
@@ -59,6 +60,8 @@ class Hub:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lock = threading.Lock()
         self.commits_per_hour: int | None = None
+        #: Large-file storage: sha256 -> bytes, filled by LFS uploads.
+        self.lfs: dict[str, bytes] = {}
         self.commit_times: list[float] = []
         self.url = ""
 
@@ -159,17 +162,16 @@ def build_app(hub: Hub) -> Starlette:
         answers = []
         for item in body["files"]:
             existing = repo.head.files.get(item["path"])
-            answers.append(
-                {
-                    "path": item["path"],
-                    "uploadMode": "regular",
-                    "shouldIgnore": False,
-                    "oid": _git_oid(existing) if existing is not None else None,
-                }
-            )
+            # the Hub's rule: binary content (a NUL byte in the sample) or 10 MB and more goes to LFS
+            binary = b"\0" in base64.b64decode(item.get("sample", "")) or item.get("size", 0) >= 10_000_000
+            mode = "lfs" if binary and item.get("size", 0) > 0 else "regular"
+            oid = None
+            if existing is not None:
+                oid = hashlib.sha256(existing).hexdigest() if mode == "lfs" else _git_oid(existing)
+            answers.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": False, "oid": oid})
         return JSONResponse({"files": answers})
 
-    async def commit(request: Request) -> Response:
+    async def commit(request: Request) -> Response:  # noqa: PLR0911 - one answer per way a commit fails
         repo, problem = find(request)
         if problem is not None:
             return problem
@@ -199,6 +201,10 @@ def build_app(hub: Hub) -> Starlette:
                 value = line["value"]
                 if line["key"] == "file":
                     files[value["path"]] = base64.b64decode(value["content"])
+                elif line["key"] == "lfsFile":
+                    if value["oid"] not in hub.lfs:
+                        return _error(422, f"LFS object {value['oid']} was never uploaded")
+                    files[value["path"]] = hub.lfs[value["oid"]]
                 elif line["key"] == "deletedFile":
                     files.pop(value["path"], None)
             oid = hashlib.sha1(f"{repo.head.oid}{time.time()}{len(files)}".encode()).hexdigest()
@@ -253,6 +259,28 @@ def build_app(hub: Hub) -> Starlette:
             return Response(b"", headers=headers)
         return Response(data, headers=headers, media_type="application/octet-stream")
 
+    async def lfs_batch(request: Request) -> Response:
+        _, problem = find(request)
+        if problem is not None:
+            return problem
+        body = await request.json()
+        objects = []
+        for item in body["objects"]:
+            entry: dict[str, Any] = {"oid": item["oid"], "size": item["size"]}
+            if item["oid"] not in hub.lfs:  # no actions: already stored, the client skips it
+                entry["actions"] = {"upload": {"href": f"{hub.url}/lfs-upload/{item['oid']}"}}
+            objects.append(entry)
+        return JSONResponse({"transfer": "basic", "objects": objects}, media_type="application/vnd.git-lfs+json")
+
+    async def lfs_upload(request: Request) -> Response:
+        data = await request.body()
+        oid = request.path_params["oid"]
+        if hashlib.sha256(data).hexdigest() != oid:
+            return _error(400, "the uploaded bytes do not match the oid")
+        with hub.lock:
+            hub.lfs[oid] = data
+        return Response(b"", status_code=200)
+
     async def harnesses(request: Request) -> Response:
         return JSONResponse([])
 
@@ -271,6 +299,8 @@ def build_app(hub: Hub) -> Starlette:
             Route(repo_path + "/tree/{rev:str}/{path:path}", tree),
             Route(repo_path + "/commits/{rev:str}", commits),
             Route("/{kinds:str}/{ns:str}/{name:str}/resolve/{rev:str}/{path:path}", resolve, methods=["GET", "HEAD"]),
+            Route("/{kinds:str}/{ns:str}/{name:str}.git/info/lfs/objects/batch", lfs_batch, methods=["POST"]),
+            Route("/lfs-upload/{oid:str}", lfs_upload, methods=["PUT"]),
         ]
     )
 
@@ -303,4 +333,3 @@ def running_hub(tokens: dict[str, str], writable_orgs: dict[str, set[str]] | Non
 
 
 __all__ = ["Hub", "running_hub"]
-_ = Any

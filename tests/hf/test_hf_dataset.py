@@ -59,6 +59,7 @@ def test_batched_commits_typed_shards_and_files_back_byte_for_byte(tmp_path: Pat
         ]
     data_commits = hub.data_commits(REPO)
     assert 1 <= len(data_commits) <= 4
+    assert hub.lfs, "the shards (binary) went through the LFS batch API, as on the Hub"
     tables = shards(hub)
     rows = [row for table in tables for row in table.to_pylist()]
     assert sorted(r["id"] for r in rows) == sorted(r.id for r in receipts)

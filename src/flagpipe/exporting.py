@@ -156,17 +156,9 @@ _FLAT_TAKEN = frozenset({"option", "username", "comment", "timestamp", "id", "mo
 
 
 def _csv_cell(value: Any) -> str:
-    from flagpipe.plugins.csv import neutralize
+    from flagpipe.plugins.csv import format_cell
 
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return neutralize(value)
-    return neutralize(json.dumps(value, ensure_ascii=False))
+    return format_cell(value)
 
 
 def _write_csv(records: Iterable[FlagRecord], layout: Layout, path: Path) -> int:

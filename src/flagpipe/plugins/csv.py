@@ -122,10 +122,10 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         return opened
 
     def _row(self, event: FlagEvent) -> list[str]:
-        cells = [_cell(f.file.path if f.file is not None else f.value) for f in event.fields]
-        cells += [_cell(event.option), _cell(event.username), event.created_at.isoformat()]
+        cells = [format_cell(f.file.path if f.file is not None else f.value) for f in event.fields]
+        cells += [format_cell(event.option), format_cell(event.username), event.created_at.isoformat()]
         for column in self.settings.extra_columns:
-            cells.append(_cell(getattr(event, column)))
+            cells.append(format_cell(getattr(event, column)))
         if self.settings.id_column:
             cells.append(event.id)
         return cells
@@ -155,7 +155,8 @@ def _classified() -> Iterator[None]:
         raise flagpipe.PermanentError(message + "; fix it, then flagpipe retry") from exc
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """Render one value as a CSV cell: numbers plainly, booleans as true/false, text neutralized, JSON."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python benchmarks/bench_flagging.py [--quick]
 Sections: CSV flagging against rows already written; the floors (bare csv.writer, bare SQLite); flag()
-latency with a 1-second HTTP sink in the chain; flags with a 100 KB PNG; start-up time. Every figure is
+latency with a 1-second HTTP sink in the chain; flags with a 100 KB PNG; start-up time; Hub commits
+for 1,000 flags (benchmarks/bench_hub.py, against the test Hub). Every figure is
 the median of the repeats with the spread (min-max). The memory figure under a backlog comes from
 benchmarks/bench_backlog.py, which this script runs last unless --skip-backlog is given.
 """
@@ -327,6 +328,7 @@ def main() -> None:
     files_section(args)
     latency_section(args)
     startup_section(args)
+    subprocess.run([sys.executable, str(HERE / "bench_hub.py"), "--repeats", str(args.repeats)], check=True)
     if not args.skip_backlog:
         events = "100000" if args.quick else "1000000"
         subprocess.run(

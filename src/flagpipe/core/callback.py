@@ -70,8 +70,9 @@ class Callback(Generic[SettingsT]):
     type_name: ClassVar[str] = ""
     #: The callback's settings model; the YAML item (less ``type``, ``name``, ``when``) is validated by it.
     Settings: ClassVar[type[CallbackSettings]] = CallbackSettings
-    #: The most events ``deliver`` takes at once (None: the config's ``delivery.batch_size``). A sink that
-    #: sends one request per event sets 1, so a failure never re-sends events that already went through.
+    #: The most events ``deliver`` takes at once, in place of the config's ``delivery.batch_size`` (None:
+    #: use that). A sink that sends one request per event sets 1, so a failure never re-sends events that
+    #: already went through; a sink that commits in bulk sets its commit size.
     max_batch_size: int | None = None
     #: Deliver at most one batch per this many seconds (None: as soon as events are pending). A batch
     #: goes early when it is full; ``close()`` and ``flagpipe drain`` deliver what is pending at once.

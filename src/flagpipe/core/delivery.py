@@ -116,9 +116,9 @@ class Lane:
 
     @property
     def batch_size(self) -> int:
-        """The most events one batch holds: the config's, or less when the callback asks for less."""
+        """The most events one batch holds: the callback's own limit when it sets one, else the config's."""
         limit = self.callback.max_batch_size
-        return self.config.batch_size if limit is None else max(1, min(limit, self.config.batch_size))
+        return self.config.batch_size if limit is None else max(1, limit)
 
     def accepts(self, event: FlagEvent) -> bool:
         """True when the lane's ``when`` rule lets ``event`` through."""

@@ -119,6 +119,18 @@ def test_no_write_access_to_an_organisation_says_so(hub: Hub) -> None:
     assert "writable" in (callback("hf_good_token").healthcheck() or "")
 
 
+def test_a_model_repo_with_that_name_says_what_to_do(hub: Hub) -> None:
+    from huggingface_hub import HfApi
+
+    from flagpipe.plugins.hf_dataset import HFDatasetCallback, HFDatasetSettings
+
+    HfApi(endpoint=hub.url, token="hf_good_token").create_repo("alice/calculator", repo_type="model")
+    settings = {"repo_id": "alice/calculator", "token": "hf_good_token", "endpoint": hub.url}
+    callback = HFDatasetCallback(HFDatasetSettings.model_validate(settings))
+    with pytest.raises(flagpipe.PermanentError, match="alice/calculator is a model repository, not a dataset"):
+        callback.healthcheck()
+
+
 def test_the_commit_limit_is_retried_later_and_nothing_is_lost(tmp_path: Path, hub: Hub) -> None:
     cfg = config(tmp_path, hub, commit_max_events=5)
     cfg["delivery"] = {"grace": 60, "retry": {"initial_delay": 0.05, "max_delay": 0.2}}
@@ -205,3 +217,25 @@ def test_settings_are_checked() -> None:
             HFDatasetSettings.model_validate(bad)
     settings = HFDatasetSettings.model_validate({"repo_id": "a/b", "token": "hf_secret_value", "path_in_repo": "flags"})
     assert settings.path_in_repo == "flags/" and "hf_secret_value" not in repr(settings)
+
+
+def test_datasets_loads_the_layout_with_image_and_audio_features(
+    tmp_path: Path, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
+    datasets = pytest.importorskip("datasets")
+    with Flagger(config(tmp_path / "flags", hub)) as flagger:
+        for n in range(5):
+            flagger.flag({"num1": n, "image": PNG + bytes([n]), "audio": WAV + bytes([n])}, option="other")
+    snapshot = tmp_path / "snapshot"  # the repo's files at head, as snapshot_download would lay them out
+    for path, data in hub.files(REPO).items():
+        (snapshot / path).parent.mkdir(parents=True, exist_ok=True)
+        (snapshot / path).write_bytes(data)
+    dataset = datasets.load_dataset(str(snapshot), split="train")
+    assert isinstance(dataset.features["image"], datasets.Image)
+    assert isinstance(dataset.features["audio"], datasets.Audio)
+    assert dataset.features["num1"].dtype == "float64"
+    assert dataset.num_rows == 5
+    raw = dataset.cast_column("image", datasets.Image(decode=False)).cast_column("audio", datasets.Audio(decode=False))
+    assert sorted(row["image"]["bytes"] for row in raw) == sorted(PNG + bytes([n]) for n in range(5))

@@ -144,8 +144,17 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
             raise self._explain(exc, "checking the token") from None
         namespace = self.settings.repo_id.split("/")[0]
         try:
+            if not api.repo_exists(self.settings.repo_id, repo_type="dataset") and api.repo_exists(
+                self.settings.repo_id, repo_type="model"
+            ):
+                raise flagpipe.PermanentError(
+                    f"{self.settings.repo_id} is a model repository, not a dataset: set repo_id to the dataset "
+                    f"flags should go to (flagpipe creates it), for example {self.settings.repo_id}-flags"
+                )
             api.create_repo(self.settings.repo_id, repo_type="dataset", private=self.settings.private, exist_ok=True)
             api.repo_info(self.settings.repo_id, repo_type="dataset")
+        except flagpipe.DeliveryError:
+            raise
         except Exception as exc:  # noqa: BLE001 - classified by HTTP status
             raise self._explain(exc, f"creating the dataset {self.settings.repo_id}", user=user, ns=namespace) from None
         self._ready = True

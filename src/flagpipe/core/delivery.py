@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
-from flagpipe.core.journal import new_owner_id
 from flagpipe.core.schema import FlagSchema
 
 if TYPE_CHECKING:
@@ -443,11 +442,6 @@ class Dispatcher:
                 log.debug("flagpipe: could not release the lease of %s", lane.name, exc_info=True)
 
 
-def make_owner() -> str:
-    """A lease owner id for this process and this Flagger."""
-    return new_owner_id()
-
-
 __all__ = [
     "DeliveryReport",
     "DestinationDisabledError",
@@ -455,5 +449,4 @@ __all__ = [
     "Lane",
     "backoff_delay",
     "describe_error",
-    "make_owner",
 ]

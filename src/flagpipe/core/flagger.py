@@ -11,10 +11,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.config.loader import LoadedConfig, load_config
-from flagpipe.core.delivery import Dispatcher, Lane, make_owner
+from flagpipe.core.delivery import Dispatcher, Lane
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
-from flagpipe.core.journal import Journal
+from flagpipe.core.journal import Journal, new_owner_id
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import Field, FlagSchema, as_schema
 from flagpipe.core.values import ValueConverter
@@ -120,7 +120,7 @@ class Flagger:
         loaded = self._loaded
         delivery = loaded.config.delivery
         journal = Journal(loaded.directory, durability=delivery.durability)
-        owner = make_owner()
+        owner = new_owner_id()  # this Flagger's leases
         lanes = [
             Lane(
                 entry.name,

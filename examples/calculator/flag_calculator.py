@@ -36,8 +36,14 @@ def main() -> None:
             print(f"{num1} {operation} {num2} = {output}  flagged as {reason!r}: id {receipt.id}")
             for name in receipt.delivered:
                 print(f"  delivered to {name}")
+            for name in receipt.pending:
+                print(f"  kept in the journal, on its way to {name}")
             for name, error in receipt.failed.items():
                 print(f"  FAILED {name}: {error}")
+        flagger.flush()  # background delivery: wait until every callback has it
+        assert flagger.journal is not None
+        for lane in flagger.journal.status():
+            print(f"{lane.name}: {lane.delivered} delivered, {lane.pending} pending, {lane.dead} dead")
         log = flagger.directory / "log.csv"
         print(f"\n{log}:")
         print(log.read_text(encoding="utf-8"))

@@ -45,7 +45,7 @@ class DeliveryConfig(_Strict):
     grace: float = Field(default=10.0, ge=0, description="Seconds close() may spend delivering what is pending.")
     batch_size: int = Field(default=100, ge=1, le=10_000, description="The most events handed over in one batch.")
     linger: float = Field(
-        default=0.005, ge=0, le=5, description="Seconds a woken worker waits so that a burst of flags forms one batch."
+        default=0.05, ge=0, le=5, description="Seconds a woken worker waits so that a burst of flags forms one batch."
     )
     poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between checks for flags written by other processes."

@@ -270,7 +270,8 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
                 )
             except Exception as exc:  # noqa: BLE001 - classified by HTTP status
                 status, _ = _status_and_retry_after(exc)
-                if status in (409, 412) and attempt < _COMMIT_CONFLICT_TRIES:
+                conflict = status in (409, 412) or "has happened since" in str(exc)
+                if conflict and attempt < _COMMIT_CONFLICT_TRIES:
                     log.info("flagpipe: %s moved on meanwhile; committing again on the new head", self.settings.repo_id)
                     self._card_schemas = None
                     continue

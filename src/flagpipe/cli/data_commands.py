@@ -12,6 +12,7 @@ import click
 from flagpipe.cli.common import (
     _CONFIG_OPTION,
     _console,
+    _event_row,
     _handles_errors,
     _load,
     _open_journal,
@@ -198,14 +199,5 @@ def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) ->
     if newest:
         table = Table("when (UTC)", "option", "username", "fields", "id", title=f"latest {len(newest)}")
         for event in reversed(newest):
-            shown = ", ".join(
-                f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
-            )
-            table.add_row(
-                event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                _text(event.option or ""),
-                _text(event.username or ""),
-                _text(shown if len(shown) <= 80 else shown[:77] + "..."),
-                event.id,
-            )
+            table.add_row(*_event_row(event, max_fields=80))
         console.print(table)

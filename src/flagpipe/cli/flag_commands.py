@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from flagpipe.cli.common import (
     _console,
+    _event_row,
     _fail,
     _handles_errors,
     _inline,
@@ -19,9 +19,6 @@ from flagpipe.cli.common import (
     _text,
 )
 from flagpipe.cli.group import cli
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command()
@@ -106,14 +103,5 @@ def show(ctx: click.Context, config: str | None, limit: int) -> None:
         table.add_column(header, overflow="fold")  # wrap long values, never cut them short
     table.add_column("id", no_wrap=True, min_width=max(len(e.id) for e in events))  # an id is copied whole
     for event in events:
-        shown = ", ".join(
-            f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
-        )
-        table.add_row(
-            event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            _text(event.option or ""),
-            _text(event.username or ""),
-            _text(shown),
-            event.id,
-        )
+        table.add_row(*_event_row(event))
     _console().print(table)

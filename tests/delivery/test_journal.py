@@ -160,3 +160,16 @@ def test_purge_keeps_files_by_default_because_sinks_refer_to_them(tmp_path: Path
         assert flagger.latest(5) == []
     (row,) = read_rows(tmp_path / "log.csv")
     assert (tmp_path / row["image"]).is_file()
+
+
+@pytest.mark.parametrize(("durability", "synchronous"), [("process", 1), ("fsync", 2)])
+def test_durability_sets_how_the_journal_commits(
+    tmp_path: Path, plugins: Plugins, durability: str, synchronous: int
+) -> None:
+    config = {"dir": str(tmp_path), "delivery": {"mode": "inline", "durability": durability}}
+    with Flagger(config, plugins=plugins) as flagger:
+        receipt = flagger.flag({"image": PNG + b"durable"})
+        journal = flagger.journal
+        assert journal is not None
+        assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == synchronous  # NORMAL=1, FULL=2
+        assert journal.get(receipt.id) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
 import time
@@ -321,3 +322,21 @@ def wait_until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 30
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def test_rate_limit_spaces_requests_to_one_destination(
+    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer
+) -> None:
+    arrivals: list[float] = []
+
+    def record(request: Request) -> Response:
+        arrivals.append(time.monotonic())
+        return Response("ok")
+
+    httpserver.expect_request("/hook").respond_with_handler(record)
+    with flagger_for(tmp_path, plugins, httpserver.url_for("/hook"), rate_limit=5) as flagger:
+        for n in range(3):
+            flagger.flag({"n": n})
+    assert len(arrivals) == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert all(gap >= 0.18 for gap in gaps)  # 5 requests a second: never two within 0.2 s

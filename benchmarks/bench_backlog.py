@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 import flagpipe
+from flagpipe.core.host import create_plugin_host
+from flagpipe.core.policy import PluginPolicy
 
 
 def rss_mib() -> float:
@@ -41,7 +43,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "delivery"))
     from http_sink import PostPlugin  # the test suite's small HTTP callback
 
-    plugins = flagpipe.create_plugin_manager(flagpipe.PluginPolicy(autoload=False))
+    plugins = create_plugin_host(PluginPolicy(autoload=False))
     plugins.register(PostPlugin(), "post")
     table = Table("events flagged", "pending for the dead sink", "RSS MiB", "flags/s since last row")
     with tempfile.TemporaryDirectory() as tmp:

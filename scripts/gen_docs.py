@@ -121,9 +121,10 @@ def _builtins_only_environment() -> Iterator[None]:
 
 def callback_blocks() -> dict[str, str]:
     """One ``settings:<type>`` block per callback type the built-in plugins register."""
-    import flagpipe
+    from flagpipe.core.host import create_plugin_host
+    from flagpipe.core.policy import PluginPolicy
 
-    plugins = flagpipe.create_plugin_manager(flagpipe.PluginPolicy(autoload=False))
+    plugins = create_plugin_host(PluginPolicy(autoload=False))
     return {
         f"settings:{type_name_}": settings_table(callback_type.settings_model)
         for type_name_, callback_type in sorted(plugins.callback_types().items())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flagpipe.core.plugin_manager import Plugins, create_plugin_manager
+from flagpipe.core.host import PluginHost, create_plugin_host
 from flagpipe.core.policy import PluginPolicy
 
 if TYPE_CHECKING:
@@ -39,6 +39,6 @@ def _clean_flagpipe_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def plugins() -> Plugins:
+def plugins() -> PluginHost:
     """A fresh plugin manager with the built-ins only (no third-party autoload)."""
-    return create_plugin_manager(PluginPolicy(autoload=False))
+    return create_plugin_host(PluginPolicy(autoload=False))

@@ -134,10 +134,10 @@ def test_hooks_page_documents_no_hook_that_does_not_exist() -> None:
 
 def _config_tables() -> dict[str, tuple[type[Any], ...]]:
     """Section of docs/config.md to the config models whose keys its tables must list."""
-    from flagpipe.config.delivery import DeliveryConfig, RetentionConfig, RetryConfig
     from flagpipe.config.model import ChainItem, FieldDeclaration, FlagpipeConfig, OptionChoice
     from flagpipe.core.policy import PolicyLayer
     from flagpipe.core.routing import When
+    from flagpipe.core.settings import DeliveryConfig, RetentionConfig, RetryConfig
 
     return {
         "Top-level keys": (FlagpipeConfig,),
@@ -220,9 +220,10 @@ def test_generated_blocks_are_up_to_date() -> None:
 
 
 def test_every_builtin_callback_type_has_a_settings_table() -> None:
-    import flagpipe
+    from flagpipe.core.host import create_plugin_host
+    from flagpipe.core.policy import PluginPolicy
 
-    types_ = flagpipe.create_plugin_manager(flagpipe.PluginPolicy(autoload=False)).callback_types()
+    types_ = create_plugin_host(PluginPolicy(autoload=False)).callback_types()
     text = _read("callbacks.md")
     missing = [name for name in types_ if f"<!-- settings:{name}:start -->" not in text]
     assert not missing, f"docs/callbacks.md has no settings block for {missing}; add markers, then " + REGENERATE

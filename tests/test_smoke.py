@@ -10,10 +10,10 @@ from flagpipe.plugins.csv import read_rows
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 
-def test_calculator_rows(tmp_path: Path, plugins: Plugins) -> None:
+def test_calculator_rows(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(options=["wrong sign", "off by one", "other"], dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"num1": 5, "operation": "add", "num2": 7, "output": -12}, option="wrong sign")
     rows = read_rows(tmp_path / "log.csv")

@@ -31,11 +31,11 @@ from pydantic import SecretBytes, SecretStr, ValidationError
 
 from flagpipe.core.callback import TYPE_NAME_PATTERN, Callback, DeliveryError, PermanentError, RetryableError
 from flagpipe.core.event import FieldValue, FlagEvent
-from flagpipe.core.flagger import Flagger
 from flagpipe.core.hookspecs import hookimpl
-from flagpipe.core.plugin_manager import Plugins, create_plugin_manager
+from flagpipe.core.host import PluginHost, create_plugin_host
 from flagpipe.core.policy import PluginPolicy
-from flagpipe.core.schema import Field, FlagSchema
+from flagpipe.core.schema import FieldSpec, FlagSchema
+from flagpipe.flagger import Flagger
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -64,9 +64,9 @@ PluginRegistrar = typing.Callable[..., str]
 FlaggerFactory = typing.Callable[..., Flagger]
 
 
-def new_plugin_manager() -> Plugins:
+def new_plugin_manager() -> PluginHost:
     """Return a fresh plugin manager with flagpipe's built-ins only: no installed plugin is loaded."""
-    return create_plugin_manager(PluginPolicy(autoload=False))
+    return create_plugin_host(PluginPolicy(autoload=False))
 
 
 class CallbackPlugin:
@@ -90,14 +90,14 @@ def _clean_env() -> dict[str, str]:
 
 
 def _build_flagger(
-    plugins: Plugins,
+    plugins: PluginHost,
     stack: contextlib.ExitStack,
     directory: Path,
     callback_class: type[Callback[Any]],
     settings: Mapping[str, Any] | None,
     *,
     name: str | None,
-    fields: Sequence[Field] | None,
+    fields: Sequence[FieldSpec] | None,
     config: Mapping[str, Any],
 ) -> Flagger:
     known = plugins.callback_types().get(callback_class.type_name)
@@ -132,13 +132,13 @@ def flagging_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def flagpipe_plugins() -> Plugins:
+def flagpipe_plugins() -> PluginHost:
     """A fresh plugin manager with the built-ins only; installed plugins are not loaded."""
     return new_plugin_manager()
 
 
 @pytest.fixture
-def register_plugin(flagpipe_plugins: Plugins) -> Iterator[PluginRegistrar]:
+def register_plugin(flagpipe_plugins: PluginHost) -> Iterator[PluginRegistrar]:
     """Return ``register(plugin, name=None) -> str``: register on ``flagpipe_plugins`` for this test.
 
     Each plugin is unregistered when the test ends, whatever happened, and checked to be gone.
@@ -152,7 +152,7 @@ def register_plugin(flagpipe_plugins: Plugins) -> Iterator[PluginRegistrar]:
 
 
 @pytest.fixture
-def make_flagger(flagpipe_plugins: Plugins, flagging_dir: Path) -> Iterator[FlaggerFactory]:
+def make_flagger(flagpipe_plugins: PluginHost, flagging_dir: Path) -> Iterator[FlaggerFactory]:
     """Return ``make(callback_class, settings=None, *, name=None, fields=None, **config) -> Flagger``.
 
     The Flagger flags into ``flagging_dir`` (unless ``config`` has a ``dir``), delivers inline, and has
@@ -166,7 +166,7 @@ def make_flagger(flagpipe_plugins: Plugins, flagging_dir: Path) -> Iterator[Flag
             settings: Mapping[str, Any] | None = None,
             *,
             name: str | None = None,
-            fields: Sequence[Field] | None = None,
+            fields: Sequence[FieldSpec] | None = None,
             **config: Any,
         ) -> Flagger:
             return _build_flagger(
@@ -249,7 +249,7 @@ class CallbackContract:
 
     def schema(self) -> FlagSchema:
         """The fields of the events the tests deliver."""
-        return FlagSchema.of([Field("text"), Field("score", kind="number", role="output")])
+        return FlagSchema.of([FieldSpec("text"), FieldSpec("score", kind="number", role="output")])
 
     def make_event(self, index: int) -> FlagEvent:
         """Build the ``index``-th test event (matching :meth:`schema`)."""

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from flagpipe import Field, FieldValue, FlagEvent, Flagger, FlagSchema
+from flagpipe import FieldSpec, FieldValue, FlagEvent, Flagger, FlagSchema
 from flagpipe.plugins.csv import CSVCallback, CSVSettings, neutralize, read_rows, unneutralize
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 
 def text_event(**values: str | None) -> FlagEvent:
@@ -26,7 +26,7 @@ def text_event(**values: str | None) -> FlagEvent:
 
 def open_callback(directory: Path, names: tuple[str, ...] = ("text",), **settings: object) -> CSVCallback:
     callback = CSVCallback(CSVSettings.model_validate(settings))
-    callback.setup(FlagSchema.of(Field(n) for n in names), directory)
+    callback.setup(FlagSchema.of(FieldSpec(n) for n in names), directory)
     return callback
 
 
@@ -47,14 +47,14 @@ def test_neutralize_round_trip_and_harmless_text() -> None:
     assert neutralize("plain") == "plain"
 
 
-def test_numbers_stay_numbers_but_text_that_looks_negative_is_escaped(tmp_path: Path, plugins: Plugins) -> None:
+def test_numbers_stay_numbers_but_text_that_looks_negative_is_escaped(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"n": -5, "f": -0.25, "t": "-5", "big": 10**20})
     lines = (tmp_path / "log.csv").read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("-5,-0.25,'-5,100000000000000000000,")
 
 
-def test_header_and_labels_are_neutralised_too(tmp_path: Path, plugins: Plugins) -> None:
+def test_header_and_labels_are_neutralised_too(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"=danger": "x", "-minus": 1})
     header = (tmp_path / "log.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -86,11 +86,13 @@ def test_ten_thousand_random_strings_round_trip(tmp_path_factory: pytest.TempPat
     assert [r["id"] for r in rows] == [e.id for e in events]
 
 
-def test_threads_never_interleave_rows(tmp_path: Path, plugins: Plugins) -> None:
+def test_threads_never_interleave_rows(tmp_path: Path, plugins: PluginHost) -> None:
     threads, per_thread = 8, 500
     errors: list[BaseException] = []
     with Flagger(
-        dir=tmp_path, plugins=plugins, fields=[Field("worker", kind="number"), Field("n", kind="number"), Field("text")]
+        dir=tmp_path,
+        plugins=plugins,
+        fields=[FieldSpec("worker", kind="number"), FieldSpec("n", kind="number"), FieldSpec("text")],
     ) as flagger:
 
         def work(worker: int) -> None:
@@ -173,7 +175,7 @@ def test_settings_reject_unknown_keys() -> None:
         CSVSettings.model_validate({"filename": "x.csv"})
 
 
-def test_files_are_written_as_relative_paths(tmp_path: Path, plugins: Plugins) -> None:
+def test_files_are_written_as_relative_paths(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"image": b"\x89PNG\r\n\x1a\nxx"})
     (row,) = read_rows(tmp_path / "log.csv")

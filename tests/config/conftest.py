@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[s
 
 
 @pytest.fixture
-def load(plugins: Plugins) -> Callable[..., LoadedConfig]:
+def load(plugins: PluginHost) -> Callable[..., LoadedConfig]:
     """Load a config with the test's plugin manager and, unless given, an empty environment."""
 
     def run(path: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: object) -> LoadedConfig:
@@ -91,7 +91,7 @@ def vault_plugin() -> types.ModuleType:
 
 
 @pytest.fixture
-def vault(plugins: Plugins, vault_plugin: types.ModuleType) -> Iterator[Plugins]:
+def vault(plugins: PluginHost, vault_plugin: types.ModuleType) -> Iterator[PluginHost]:
     """The test's plugin manager with the ``vault`` callback registered."""
     with plugins.registered(vault_plugin, name="flagpipe-test-vault"):
         yield plugins

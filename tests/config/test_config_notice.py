@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flagpipe import ConfigError, load_config
+from flagpipe import ConfigError
+from flagpipe.config.loader import load_config
 
 if TYPE_CHECKING:
     from pathlib import Path

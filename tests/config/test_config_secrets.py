@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import flagpipe
 from flagpipe.config.errors import ConfigError
+from flagpipe.config.loader import load_config
 
 SECRET = "hunter2-s3cr3t-token"
 
@@ -43,7 +43,7 @@ def test_secret_is_not_in_errors_about_other_keys_of_its_item(write_config, vaul
         """
     )
     with pytest.raises(ConfigError) as caught:
-        flagpipe.load_config(path, env={"TOKEN": SECRET}, plugins=plugins)
+        load_config(path, env={"TOKEN": SECRET}, plugins=plugins)
     error = caught.value
     assert [str(p).split(": ", 1)[0] for p in error.problems] == [
         "flagging.yaml:4 callbacks[0].retries",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flagpipe import Field, Flagger
+from flagpipe import FieldSpec, Flagger
 from flagpipe.core.files import FileTooLargeError
 from flagpipe.core.journal import JOURNAL_PATH
 from flagpipe.plugins.csv import read_rows
@@ -16,7 +16,7 @@ from flagpipe.plugins.csv import read_rows
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 CALCULATOR = {"num1": 5, "operation": "add", "num2": 7, "output": -12}
 OPTIONS = ["wrong sign", "off by one", "other"]
@@ -41,7 +41,7 @@ def test_guide_calculator_yaml(tmp_path: Path) -> None:
     assert ",-12," in raw and "'-12" not in raw
 
 
-def test_manual_mode_stores_flags_not_records(tmp_path: Path, plugins: Plugins) -> None:
+def test_manual_mode_stores_flags_not_records(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         assert flagger.mode == "manual"
         receipt = flagger.record(CALCULATOR)
@@ -51,7 +51,7 @@ def test_manual_mode_stores_flags_not_records(tmp_path: Path, plugins: Plugins) 
     assert len(read_rows(tmp_path / "log.csv")) == 1
 
 
-def test_auto_mode_stores_every_record(tmp_path: Path, plugins: Plugins) -> None:
+def test_auto_mode_stores_every_record(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(mode="auto", dir=tmp_path, plugins=plugins) as flagger:
         for number in range(5):
             assert flagger.record({"x": number}).stored
@@ -61,21 +61,21 @@ def test_auto_mode_stores_every_record(tmp_path: Path, plugins: Plugins) -> None
     assert [r["x"] for r in read_rows(tmp_path / "log.csv")] == ["0", "1", "2", "3", "4", "99"]
 
 
-def test_never_mode_stores_nothing(tmp_path: Path, plugins: Plugins) -> None:
+def test_never_mode_stores_nothing(tmp_path: Path, plugins: PluginHost) -> None:
     target = tmp_path / "flags"
     with Flagger(mode="never", dir=target, plugins=plugins) as flagger:
-        flagger.setup([Field("x", kind="number")])
+        flagger.setup([FieldSpec("x", kind="number")])
         assert not flagger.flag({"x": 1}).stored
         assert not flagger.record({"x": 1}).stored
     assert not target.exists()
 
 
-def test_mode_from_environment_overrides_config(tmp_path: Path, plugins: Plugins) -> None:
+def test_mode_from_environment_overrides_config(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(mode="manual", dir=tmp_path, plugins=plugins, env={"FLAGPIPE_MODE": "never"}) as flagger:
         assert flagger.mode == "never"
 
 
-def test_bad_option_raises_and_stores_nothing(tmp_path: Path, plugins: Plugins) -> None:
+def test_bad_option_raises_and_stores_nothing(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(options=OPTIONS, dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag(CALCULATOR, option="wrong sign")
         with pytest.raises(ValueError, match=r"'sideways'.*'wrong sign', 'off by one', 'other'"):
@@ -86,7 +86,7 @@ def test_bad_option_raises_and_stores_nothing(tmp_path: Path, plugins: Plugins) 
     assert len(read_rows(tmp_path / "log.csv")) == 1
 
 
-def test_label_value_options_store_the_value(tmp_path: Path, plugins: Plugins) -> None:
+def test_label_value_options_store_the_value(tmp_path: Path, plugins: PluginHost) -> None:
     options = [("Wrong sign", "sign"), {"label": "Off by one", "value": "obo"}, "other"]
     with Flagger(options=options, dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"x": 1}, option="Wrong sign")
@@ -95,8 +95,12 @@ def test_label_value_options_store_the_value(tmp_path: Path, plugins: Plugins) -
     assert [r["flag"] for r in read_rows(tmp_path / "log.csv")] == ["sign", "obo", "other"]
 
 
-def test_declared_fields_fix_order_kinds_and_roles(tmp_path: Path, plugins: Plugins) -> None:
-    fields = [Field("num1", kind="number"), Field("operation"), Field("output", kind="number", role="output")]
+def test_declared_fields_fix_order_kinds_and_roles(tmp_path: Path, plugins: PluginHost) -> None:
+    fields = [
+        FieldSpec("num1", kind="number"),
+        FieldSpec("operation"),
+        FieldSpec("output", kind="number", role="output"),
+    ]
     with Flagger(dir=tmp_path, plugins=plugins, fields=fields) as flagger:
         # the header is written at setup, before any flag, as Gradio does
         assert (tmp_path / "log.csv").read_text(encoding="utf-8").startswith("num1,operation,output,flag")
@@ -125,7 +129,7 @@ def test_fields_declared_in_yaml(tmp_path: Path) -> None:
     assert [f.value for f in event.fields] == [1.5, True]
 
 
-def test_changing_field_set_goes_to_a_new_file(tmp_path: Path, plugins: Plugins) -> None:
+def test_changing_field_set_goes_to_a_new_file(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"a": 1, "b": 2})
         flagger.flag({"a": 1, "b": 2, "c": 3})
@@ -138,7 +142,7 @@ def test_changing_field_set_goes_to_a_new_file(tmp_path: Path, plugins: Plugins)
     assert [r["prompt"] for r in read_rows(tmp_path / "log-3.csv")] == ["hi"]
 
 
-def test_a_new_flagger_reuses_the_file_with_the_same_header(tmp_path: Path, plugins: Plugins) -> None:
+def test_a_new_flagger_reuses_the_file_with_the_same_header(tmp_path: Path, plugins: PluginHost) -> None:
     for value in (1, 2):
         with Flagger(dir=tmp_path, plugins=plugins) as flagger:
             flagger.flag({"a": value})
@@ -147,7 +151,7 @@ def test_a_new_flagger_reuses_the_file_with_the_same_header(tmp_path: Path, plug
     assert [r["b"] for r in read_rows(tmp_path / "log-2.csv")] == ["1", "2"]
 
 
-def test_receipt_journal_and_metadata(tmp_path: Path, plugins: Plugins) -> None:
+def test_receipt_journal_and_metadata(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, app="calc", plugins=plugins) as flagger:
         receipt = flagger.flag(CALCULATOR, username="bob", comment="hmm", metadata={"model": "v2"}, session_id="s9")
     assert (tmp_path / JOURNAL_PATH).exists()
@@ -158,7 +162,7 @@ def test_receipt_journal_and_metadata(tmp_path: Path, plugins: Plugins) -> None:
     assert event.metadata == {"model": "v2"}
 
 
-def test_closed_flagger_refuses_flags(tmp_path: Path, plugins: Plugins) -> None:
+def test_closed_flagger_refuses_flags(tmp_path: Path, plugins: PluginHost) -> None:
     flagger = Flagger(dir=tmp_path, plugins=plugins)
     flagger.close()
     flagger.close()
@@ -166,7 +170,7 @@ def test_closed_flagger_refuses_flags(tmp_path: Path, plugins: Plugins) -> None:
         flagger.flag({"x": 1})
 
 
-def test_values_of_unknown_types_are_refused(tmp_path: Path, plugins: Plugins) -> None:
+def test_values_of_unknown_types_are_refused(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         with pytest.raises(TypeError, match="field 'x': cannot flag a value of type object"):
             flagger.flag({"x": object()})
@@ -175,11 +179,13 @@ def test_values_of_unknown_types_are_refused(tmp_path: Path, plugins: Plugins) -
         assert flagger.latest(5) == []
 
 
-def test_image_file_is_copied_under_its_label(tmp_path: Path, plugins: Plugins) -> None:
+def test_image_file_is_copied_under_its_label(tmp_path: Path, plugins: PluginHost) -> None:
     source = tmp_path / "input.png"
     source.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     flag_dir = tmp_path / "flags"
-    with Flagger(dir=flag_dir, plugins=plugins, fields=[Field("image", kind="image"), Field("strength")]) as flagger:
+    with Flagger(
+        dir=flag_dir, plugins=plugins, fields=[FieldSpec("image", kind="image"), FieldSpec("strength")]
+    ) as flagger:
         flagger.flag({"image": str(source), "strength": "0.5"})
         flagger.flag({"image": source, "strength": "0.7"})
         events = flagger.latest(2)
@@ -193,7 +199,7 @@ def test_image_file_is_copied_under_its_label(tmp_path: Path, plugins: Plugins) 
     assert ref is not None and ref.media_type == "image/png" and ref.size == 72 and ref.original_name == "input.png"
 
 
-def test_bytes_files_get_sniffed_names_and_kinds(tmp_path: Path, plugins: Plugins) -> None:
+def test_bytes_files_get_sniffed_names_and_kinds(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"photo": b"\x89PNG\r\n\x1a\n1234", "blob": b"\x01\x02"})
         (event,) = flagger.latest(1)
@@ -203,7 +209,7 @@ def test_bytes_files_get_sniffed_names_and_kinds(tmp_path: Path, plugins: Plugin
 
 
 @pytest.mark.parametrize("label", ["../../x", "a/b", "CON", "", "..", "=cmd", "nul.txt", "a\\b", "x" * 300])
-def test_hostile_labels_stay_inside_the_dir(tmp_path: Path, plugins: Plugins, label: str) -> None:
+def test_hostile_labels_stay_inside_the_dir(tmp_path: Path, plugins: PluginHost, label: str) -> None:
     flag_dir = tmp_path / "flags"
     with Flagger(dir=flag_dir, plugins=plugins) as flagger:
         if label == "":
@@ -224,9 +230,9 @@ def test_hostile_labels_stay_inside_the_dir(tmp_path: Path, plugins: Plugins, la
     assert row[label] == ref.path
 
 
-def test_missing_and_huge_files_are_refused_clearly(tmp_path: Path, plugins: Plugins) -> None:
+def test_missing_and_huge_files_are_refused_clearly(tmp_path: Path, plugins: PluginHost) -> None:
     config = {"dir": str(tmp_path / "flags"), "max_file_bytes": 10}
-    with Flagger(config, plugins=plugins, fields=[Field("image", kind="image")]) as flagger:
+    with Flagger(config, plugins=plugins, fields=[FieldSpec("image", kind="image")]) as flagger:
         with pytest.raises(FileNotFoundError, match=r"field 'image': file '.*nope.png' does not exist"):
             flagger.flag({"image": tmp_path / "nope.png"})
         big = tmp_path / "big.png"
@@ -238,7 +244,7 @@ def test_missing_and_huge_files_are_refused_clearly(tmp_path: Path, plugins: Plu
         assert flagger.latest(5) == []
 
 
-def test_pil_and_numpy_values_become_files(tmp_path: Path, plugins: Plugins) -> None:
+def test_pil_and_numpy_values_become_files(tmp_path: Path, plugins: PluginHost) -> None:
     np = pytest.importorskip("numpy")
     image_module = pytest.importorskip("PIL.Image")
     picture = image_module.new("RGB", (4, 3), color=(200, 10, 10))
@@ -263,7 +269,7 @@ def test_pil_and_numpy_values_become_files(tmp_path: Path, plugins: Plugins) -> 
     assert loaded.tolist() == matrix.tolist()
 
 
-def test_json_values_and_booleans(tmp_path: Path, plugins: Plugins) -> None:
+def test_json_values_and_booleans(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger(dir=tmp_path, plugins=plugins) as flagger:
         flagger.flag({"probs": {"cat": 0.9, "dog": 0.1}, "ok": False, "tags": ("a", "b")})
     (row,) = read_rows(tmp_path / "log.csv")

@@ -19,7 +19,7 @@ from flagpipe.plugins.csv import read_rows
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +33,7 @@ def backdate(directory: Path, days: float) -> None:
     db.close()
 
 
-def test_purge_removes_old_delivered_events_and_only_their_own_files(tmp_path: Path, plugins: Plugins) -> None:
+def test_purge_removes_old_delivered_events_and_only_their_own_files(tmp_path: Path, plugins: PluginHost) -> None:
     config = {"dir": str(tmp_path), "delivery": {"mode": "inline"}}
     with Flagger(config, plugins=plugins) as flagger:
         flagger.flag({"image": PNG + b"shared", "n": 1})
@@ -54,7 +54,7 @@ def test_purge_removes_old_delivered_events_and_only_their_own_files(tmp_path: P
     assert len(read_rows(tmp_path / "log.csv")) == 3  # purging the journal never touches the sinks
 
 
-def test_pending_and_dead_events_are_never_purged(tmp_path: Path, plugins: Plugins) -> None:
+def test_pending_and_dead_events_are_never_purged(tmp_path: Path, plugins: PluginHost) -> None:
     config = {
         "dir": str(tmp_path),
         "delivery": {"mode": "inline"},
@@ -83,7 +83,7 @@ def test_parse_age() -> None:
             parse_age(bad)
 
 
-def test_a_damaged_journal_is_a_clear_error_and_not_overwritten(tmp_path: Path, plugins: Plugins) -> None:
+def test_a_damaged_journal_is_a_clear_error_and_not_overwritten(tmp_path: Path, plugins: PluginHost) -> None:
     path = tmp_path / JOURNAL_PATH
     path.parent.mkdir(parents=True)
     garbage = b"this is not a database" * 100
@@ -93,7 +93,7 @@ def test_a_damaged_journal_is_a_clear_error_and_not_overwritten(tmp_path: Path, 
     assert path.read_bytes() == garbage
 
 
-def test_a_locked_journal_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: Plugins) -> None:
+def test_a_locked_journal_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: PluginHost) -> None:
     with Flagger({"dir": str(tmp_path), "delivery": {"mode": "inline"}}, plugins=plugins) as flagger:
         flagger.flag({"n": 1})
     journal = Journal(tmp_path, busy_timeout=0.2)
@@ -111,7 +111,7 @@ def test_a_locked_journal_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path
     journal.close()
 
 
-def test_a_full_disk_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: Plugins) -> None:
+def test_a_full_disk_is_a_clear_error_and_earlier_flags_stay(tmp_path: Path, plugins: PluginHost) -> None:
     mount = tmp_path / "small"
     mount.mkdir()
     result = subprocess.run(
@@ -149,7 +149,7 @@ def test_interpreter_exit_flushes_pending_flags(tmp_path: Path) -> None:
     assert [r["n"] for r in read_rows(tmp_path / "log.csv")] == [str(n) for n in range(200)]
 
 
-def test_purge_keeps_files_by_default_because_sinks_refer_to_them(tmp_path: Path, plugins: Plugins) -> None:
+def test_purge_keeps_files_by_default_because_sinks_refer_to_them(tmp_path: Path, plugins: PluginHost) -> None:
     config = {"dir": str(tmp_path), "delivery": {"mode": "inline"}}
     with Flagger(config, plugins=plugins) as flagger:
         flagger.flag({"image": PNG + b"kept"})
@@ -164,7 +164,7 @@ def test_purge_keeps_files_by_default_because_sinks_refer_to_them(tmp_path: Path
 
 @pytest.mark.parametrize(("durability", "synchronous"), [("process", 1), ("fsync", 2)])
 def test_durability_sets_how_the_journal_commits(
-    tmp_path: Path, plugins: Plugins, durability: str, synchronous: int
+    tmp_path: Path, plugins: PluginHost, durability: str, synchronous: int
 ) -> None:
     config = {"dir": str(tmp_path), "delivery": {"mode": "inline", "durability": durability}}
     with Flagger(config, plugins=plugins) as flagger:

@@ -10,7 +10,7 @@ import pytest
 
 import flagpipe
 from flagpipe import Flagger
-from flagpipe.core.delivery import DestinationDisabledError
+from flagpipe.core.callback import DestinationDisabledError
 from flagpipe.plugins.csv import read_rows
 
 from .http_sink import PostPlugin, Sink, running_sink
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 FAST_RETRY = {"attempts": 50, "initial_delay": 0.02, "max_delay": 0.1}
 
 
 @pytest.fixture
-def post_plugins(plugins: Plugins) -> Iterator[Plugins]:
+def post_plugins(plugins: PluginHost) -> Iterator[PluginHost]:
     with plugins.registered(PostPlugin(), name="test-post"):
         yield plugins
 
@@ -45,7 +45,7 @@ def wait_for(condition: Callable[[], bool], what: str, limit: float = 30.0) -> N
         time.sleep(0.01)
 
 
-def make_flagger(tmp_path: Path, plugins: Plugins, sink: Sink, **delivery: Any) -> Flagger:
+def make_flagger(tmp_path: Path, plugins: PluginHost, sink: Sink, **delivery: Any) -> Flagger:
     config = {
         "dir": str(tmp_path),
         "options": ["wrong sign", "off by one", "other"],
@@ -55,7 +55,9 @@ def make_flagger(tmp_path: Path, plugins: Plugins, sink: Sink, **delivery: Any) 
     return Flagger(config, plugins=plugins)
 
 
-def test_outage_then_recovery_delivers_everything_in_order(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_outage_then_recovery_delivers_everything_in_order(
+    tmp_path: Path, post_plugins: PluginHost, sink: Sink
+) -> None:
     sink.default_status = 503
     with make_flagger(tmp_path, post_plugins, sink) as flagger:
         ids = [flagger.flag({"n": n}, option="other").id for n in range(20)]
@@ -71,7 +73,7 @@ def test_outage_then_recovery_delivers_everything_in_order(tmp_path: Path, post_
     assert [r["id"] for r in read_rows(tmp_path / "log.csv")] == ids
 
 
-def test_retry_after_is_honoured(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_retry_after_is_honoured(tmp_path: Path, post_plugins: PluginHost, sink: Sink) -> None:
     sink.answer(429, headers={"Retry-After": "7"})
     with make_flagger(tmp_path, post_plugins, sink, mode="inline", grace=0) as flagger:
         receipt = flagger.flag({"n": 1})
@@ -84,8 +86,8 @@ def test_retry_after_is_honoured(tmp_path: Path, post_plugins: Plugins, sink: Si
 
 
 def test_exponential_backoff_grows_and_is_capped() -> None:
-    from flagpipe.config.delivery import DeliveryConfig
-    from flagpipe.core.delivery import backoff_delay
+    from flagpipe.core.lane import backoff_delay
+    from flagpipe.core.settings import DeliveryConfig
 
     config = DeliveryConfig.model_validate({"retry": {"initial_delay": 1, "max_delay": 8}})
     for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 8), (10, 8)]:
@@ -97,7 +99,7 @@ def test_exponential_backoff_grows_and_is_capped() -> None:
 
 
 def test_permanent_error_dead_letters_for_that_callback_only_then_retry(
-    tmp_path: Path, post_plugins: Plugins, sink: Sink
+    tmp_path: Path, post_plugins: PluginHost, sink: Sink
 ) -> None:
     sink.answer(400)
     with make_flagger(tmp_path, post_plugins, sink, mode="inline") as flagger:
@@ -116,7 +118,9 @@ def test_permanent_error_dead_letters_for_that_callback_only_then_retry(
     assert sink.ids() == [good.id, bad.id]
 
 
-def test_one_bad_event_in_a_batch_does_not_sink_the_others(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_one_bad_event_in_a_batch_does_not_sink_the_others(
+    tmp_path: Path, post_plugins: PluginHost, sink: Sink
+) -> None:
     sink.default_status = 503
     with make_flagger(tmp_path, post_plugins, sink) as flagger:
         ids = [flagger.flag({"n": n}).id for n in range(6)]
@@ -130,7 +134,7 @@ def test_one_bad_event_in_a_batch_does_not_sink_the_others(tmp_path: Path, post_
 
 
 def test_attempts_run_out_into_a_dead_letter_and_observers_hear_of_it(
-    tmp_path: Path, post_plugins: Plugins, sink: Sink
+    tmp_path: Path, post_plugins: PluginHost, sink: Sink
 ) -> None:
     seen: list[tuple[str, int, bool]] = []
 
@@ -152,7 +156,7 @@ def test_attempts_run_out_into_a_dead_letter_and_observers_hear_of_it(
     del event_id
 
 
-def test_routing_with_when(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_routing_with_when(tmp_path: Path, post_plugins: PluginHost, sink: Sink) -> None:
     config = {
         "dir": str(tmp_path),
         "options": ["wrong sign", "off by one", "other"],
@@ -178,7 +182,7 @@ def test_routing_with_when(tmp_path: Path, post_plugins: Plugins, sink: Sink) ->
     assert len(read_rows(tmp_path / "log.csv")) == 3
 
 
-def test_restart_resumes_pending_deliveries(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_restart_resumes_pending_deliveries(tmp_path: Path, post_plugins: PluginHost, sink: Sink) -> None:
     sink.default_status = 503
     with make_flagger(tmp_path, post_plugins, sink, grace=0) as flagger:
         ids = [flagger.flag({"n": n}).id for n in range(5)]
@@ -192,7 +196,7 @@ def test_restart_resumes_pending_deliveries(tmp_path: Path, post_plugins: Plugin
     assert [r["id"] for r in read_rows(tmp_path / "log.csv")] == ids
 
 
-def test_a_gone_destination_is_disabled_until_retried(tmp_path: Path, plugins: Plugins) -> None:
+def test_a_gone_destination_is_disabled_until_retried(tmp_path: Path, plugins: PluginHost) -> None:
     calls: list[list[str]] = []
 
     class GoneCallback(flagpipe.Callback[flagpipe.CallbackSettings]):
@@ -224,7 +228,9 @@ def test_a_gone_destination_is_disabled_until_retried(tmp_path: Path, plugins: P
     assert calls == [[first.id], [second.id]]
 
 
-def test_flush_waits_for_requeued_dead_letters_in_background(tmp_path: Path, post_plugins: Plugins, sink: Sink) -> None:
+def test_flush_waits_for_requeued_dead_letters_in_background(
+    tmp_path: Path, post_plugins: PluginHost, sink: Sink
+) -> None:
     sink.answer(400)
     with make_flagger(tmp_path, post_plugins, sink) as flagger:
         first = flagger.flag({"n": 1}).id
@@ -235,7 +241,7 @@ def test_flush_waits_for_requeued_dead_letters_in_background(tmp_path: Path, pos
     assert sink.ids() == [first]
 
 
-def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plugins: Plugins) -> None:
+def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plugins: PluginHost) -> None:
     batches: list[tuple[float, list[str]]] = []
 
     class Batching(flagpipe.Callback[flagpipe.CallbackSettings]):

@@ -13,7 +13,7 @@ import gradio as gr
 import pytest
 from PIL import Image
 
-from flagpipe import Field, Flagger
+from flagpipe import FieldSpec, Flagger
 from flagpipe.integrations.gradio import (
     DEFAULT_AUTO_NOTICE,
     FlagpipeCallback,
@@ -41,7 +41,7 @@ def rows(directory: Path) -> list[dict[str, str]]:
 
 
 def test_importing_flagpipe_does_not_import_gradio() -> None:
-    code = "import sys, flagpipe; flagpipe.Flagger; flagpipe.load_config; assert 'gradio' not in sys.modules"
+    code = "import sys, flagpipe; flagpipe.Flagger; flagpipe.read_flags; assert 'gradio' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -64,7 +64,7 @@ def test_importing_flagpipe_does_not_import_gradio() -> None:
     ],
 )
 def test_component_kinds(component: gr.components.Component, kind: str) -> None:
-    assert component_field(component, 3) == Field("component 3", kind=kind)
+    assert component_field(component, 3) == FieldSpec("component 3", kind=kind)
 
 
 def test_labels_are_field_names_with_gradio_fallback_and_repeats_numbered(tmp_path: Path) -> None:
@@ -84,11 +84,11 @@ def test_interface_declares_inputs_then_outputs_and_maps_values(tmp_path: Path) 
             flagging_callback=callback,
         )
         assert callback.fields == (
-            Field("num1", kind="number"),
-            Field("operation"),
-            Field("b", kind="number"),
-            Field("ok", kind="bool"),
-            Field("output", kind="number", role="output"),
+            FieldSpec("num1", kind="number"),
+            FieldSpec("operation"),
+            FieldSpec("b", kind="number"),
+            FieldSpec("ok", kind="bool"),
+            FieldSpec("output", kind="number", role="output"),
         )
         assert callback.flag([5, "add", 7, True, -12], flag_option="Off by one", username="bob") == 1
         assert callback.flag([1, "add", None, False, 1], flag_option="wrong sign") == 2
@@ -222,7 +222,7 @@ def test_config_fields_give_kinds_and_roles_and_must_match_labels(tmp_path: Path
     config = inline(tmp_path, fields=[{"name": "answer", "kind": "json", "role": "output"}])
     with FlagpipeCallback(config) as callback:
         callback.setup([gr.Textbox(label="question"), gr.Textbox(label="answer")], "ignored")
-        assert callback.fields == (Field("question"), Field("answer", kind="json", role="output"))
+        assert callback.fields == (FieldSpec("question"), FieldSpec("answer", kind="json", role="output"))
     with FlagpipeCallback(config) as callback, pytest.raises(ValueError, match="'answer' are declared"):
         callback.setup([gr.Textbox(label="question")], "ignored")
 
@@ -270,10 +270,10 @@ def test_flagging_dir_is_used_only_when_the_config_sets_no_dir(tmp_path: Path, m
 
 
 def test_a_given_flagger_is_used_and_left_open(tmp_path: Path) -> None:
-    with Flagger(dir=tmp_path / "flagged", fields=[Field("x", kind="number", role="output")]) as flagger:
+    with Flagger(dir=tmp_path / "flagged", fields=[FieldSpec("x", kind="number", role="output")]) as flagger:
         with FlagpipeCallback(flagger) as callback:
             callback.setup([gr.Number(label="x")], "ignored")
-            assert callback.fields == (Field("x", kind="number", role="output"),)
+            assert callback.fields == (FieldSpec("x", kind="number", role="output"),)
             assert callback.flag([3]) == 1
         assert flagger.flag({"x": 4})  # still open
 

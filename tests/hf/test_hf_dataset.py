@@ -83,7 +83,7 @@ def test_files_of_other_kinds_are_stored_once_by_content(tmp_path: Path, hub: Hu
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4 the same document")
     with Flagger(config(tmp_path / "flags", hub)) as flagger:
-        flagger.setup([flagpipe.Field("doc", kind="file"), flagpipe.Field("n", kind="number")])
+        flagger.setup([flagpipe.FieldSpec("doc", kind="file"), flagpipe.FieldSpec("n", kind="number")])
         for n in range(3):
             flagger.flag({"doc": pdf, "n": n})
     stored = [p for p in hub.files(REPO) if p.startswith("data/files/")]

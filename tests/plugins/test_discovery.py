@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 import flagpipe
-from flagpipe.core.plugin_manager import (
+from flagpipe.config.loader import load_config
+from flagpipe.core.host import (
     MissingPluginsError,
     PluginConflictError,
     PluginError,
     UnknownCallbackTypeError,
-    create_plugin_manager,
+    create_plugin_host,
 )
 from flagpipe.core.policy import PluginPolicy
 
@@ -21,12 +22,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import PluginRecord, Plugins
+    from flagpipe.core.host import PluginHost, PluginRecord
 
 MISSING_DEPENDENCY = "ModuleNotFoundError: No module named 'fptest_missing_dependency'"
 
 
-def _by_name(plugins: Plugins) -> dict[str, PluginRecord]:
+def _by_name(plugins: PluginHost) -> dict[str, PluginRecord]:
     return {r.name: r for r in plugins.records}
 
 
@@ -37,7 +38,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_site_distributions_are_discovered(plugin_site: Path, imported: Callable[[], list[str]]) -> None:
-    plugins = create_plugin_manager(PluginPolicy())
+    plugins = create_plugin_host(PluginPolicy())
     records = _by_name(plugins)
     good = records["fptest-good"]
     assert (good.distribution, good.version, good.builtin, good.status, good.error) == (
@@ -67,7 +68,7 @@ def test_site_distributions_are_discovered(plugin_site: Path, imported: Callable
 
 
 def test_builtins_are_recorded_as_flagpipe_plugins(plugin_site: Path) -> None:
-    records = _by_name(create_plugin_manager(PluginPolicy()))
+    records = _by_name(create_plugin_host(PluginPolicy()))
     for name in ("flagpipe.plugins.csv", "flagpipe.plugins.value_kinds"):
         assert records[name].builtin
         assert records[name].status == "loaded"
@@ -79,7 +80,7 @@ def test_plugin_that_fails_to_import_is_recorded_and_others_load(
     plugin_site: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level("WARNING", logger="flagpipe.plugins"):
-        plugins = create_plugin_manager(PluginPolicy())
+        plugins = create_plugin_host(PluginPolicy())
     records = _by_name(plugins)
     failed = records["fptest-importerror"]
     assert failed.status == "failed"
@@ -107,19 +108,19 @@ def test_plugin_that_fails_to_import_is_recorded_and_others_load(
 
 def test_strict_mode_turns_an_import_failure_into_an_error(plugin_site: Path) -> None:
     with pytest.raises(PluginError, match=r"fptest-importerror\) failed to load: ModuleNotFoundError") as info:
-        create_plugin_manager(PluginPolicy(strict=True))
+        create_plugin_host(PluginPolicy(strict=True))
     assert "flagpipe-testplugins-broken 0.3" in str(info.value)
     assert isinstance(info.value.__cause__, ModuleNotFoundError)
 
 
 def test_strict_mode_passes_when_every_plugin_loads(plugin_site: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy(strict=True, block=frozenset({"flagpipe-testplugins-broken"})))
+    plugins = create_plugin_host(PluginPolicy(strict=True, block=frozenset({"flagpipe-testplugins-broken"})))
     assert not plugins.failed
     assert _by_name(plugins)["fptest-good"].status == "loaded"
 
 
 def test_misspelled_hook_is_rejected_by_check_pending(plugin_site: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy())
+    plugins = create_plugin_host(PluginPolicy())
     typo = _by_name(plugins)["fptest-typo"]
     assert typo.status == "failed"
     assert typo.error is not None
@@ -133,10 +134,10 @@ def test_misspelled_hook_is_rejected_by_check_pending(plugin_site: Path) -> None
 def test_misspelled_hook_is_an_error_in_strict_mode(plugin_site: Path) -> None:
     policy = PluginPolicy(strict=True, block=frozenset({"fptest-importerror"}))
     with pytest.raises(PluginError, match=r"\(fptest-typo\) failed validation: .*'flagpipe_register_calbacks'"):
-        create_plugin_manager(policy)
+        create_plugin_host(policy)
 
 
-def test_registering_a_misspelled_hook_by_hand_is_refused(plugins: Plugins) -> None:
+def test_registering_a_misspelled_hook_by_hand_is_refused(plugins: PluginHost) -> None:
     class Typo:
         @flagpipe.hookimpl
         def flagpipe_filter_evnt(self, event: flagpipe.FlagEvent) -> bool:
@@ -150,7 +151,7 @@ def test_registering_a_misspelled_hook_by_hand_is_refused(plugins: Plugins) -> N
 
 @pytest.mark.parametrize("name", ["fptest-blocked", "flagpipe-testplugins", "FlagPipe_TestPlugins"])
 def test_blocked_plugin_is_never_imported(plugin_site: Path, imported: Callable[[], list[str]], name: str) -> None:
-    plugins = create_plugin_manager(PluginPolicy(block=frozenset({name})))
+    plugins = create_plugin_host(PluginPolicy(block=frozenset({name})))
     record = _by_name(plugins)["fptest-blocked"]
     assert record.status == "blocked"
     assert record.error is None
@@ -163,7 +164,7 @@ def test_blocked_plugin_is_never_imported(plugin_site: Path, imported: Callable[
 def test_blocking_a_distribution_blocks_all_its_plugins_before_import(
     plugin_site: Path, imported: Callable[[], list[str]]
 ) -> None:
-    plugins = create_plugin_manager(PluginPolicy(block=frozenset({"flagpipe-testplugins-broken"})))
+    plugins = create_plugin_host(PluginPolicy(block=frozenset({"flagpipe-testplugins-broken"})))
     records = _by_name(plugins)
     assert records["fptest-importerror"].status == "blocked"
     assert records["fptest-typo"].status == "blocked"
@@ -174,13 +175,13 @@ def test_blocking_a_distribution_blocks_all_its_plugins_before_import(
 def test_blocked_plugin_cannot_be_registered_later(plugin_site: Path) -> None:
     import fptest_blocked  # type: ignore[import-not-found]
 
-    plugins = create_plugin_manager(PluginPolicy(block=frozenset({"fptest-blocked"})))
+    plugins = create_plugin_host(PluginPolicy(block=frozenset({"fptest-blocked"})))
     with pytest.raises(PluginError, match="blocked or already registered"):
         plugins.register(fptest_blocked, name="fptest-blocked")
 
 
 def test_duplicate_callback_type_names_both_distributions(conflict_site: Path, tmp_path: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy())
+    plugins = create_plugin_host(PluginPolicy())
     assert len(plugins.conflicts) == 1
     conflict = plugins.conflicts[0]
     assert "callback type 'testsink' is provided by both" in conflict
@@ -190,21 +191,21 @@ def test_duplicate_callback_type_names_both_distributions(conflict_site: Path, t
         plugins.callback_types()
     assert str(info.value) == conflict
     with pytest.raises(flagpipe.ConfigError) as config_info:
-        flagpipe.load_config(_write(tmp_path, "callbacks: [csv]\n"))
+        load_config(_write(tmp_path, "callbacks: [csv]\n"))
     assert "flagpipe-testplugins 1.0 (fptest-good)" in str(config_info.value)
     assert "flagpipe-testplugins-dup 2.0 (fptest-dup)" in str(config_info.value)
 
 
 def test_blocking_one_side_resolves_a_conflict(conflict_site: Path, tmp_path: Path) -> None:
     config = _write(tmp_path, "plugins:\n  block: [flagpipe-testplugins-dup]\ncallbacks: [testsink]\n")
-    loaded = flagpipe.load_config(config)
+    loaded = load_config(config)
     assert [e.callback_type.plugin.name for e in loaded.chain] == ["fptest-good"]
 
 
 def test_unknown_callback_type_lists_installed_types_and_the_failure(plugin_site: Path, tmp_path: Path) -> None:
     config = _write(tmp_path, "callbacks:\n  - type: csv\n  - type: s3\n    bucket: flags\n")
     with pytest.raises(flagpipe.ConfigError) as info:
-        flagpipe.load_config(config)
+        load_config(config)
     (problem,) = info.value.problems
     assert problem.path == ("callbacks", 1, "type")
     assert problem.line == 3
@@ -214,7 +215,7 @@ def test_unknown_callback_type_lists_installed_types_and_the_failure(plugin_site
 
 
 def test_unknown_callback_type_error_from_the_manager(plugin_site: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy(block=frozenset({"fptest-importerror"})))
+    plugins = create_plugin_host(PluginPolicy(block=frozenset({"fptest-importerror"})))
     with pytest.raises(UnknownCallbackTypeError) as info:
         plugins.callback_type("s3")
     message = str(info.value)
@@ -223,16 +224,16 @@ def test_unknown_callback_type_error_from_the_manager(plugin_site: Path) -> None
     assert isinstance(info.value, KeyError)
 
 
-def test_unknown_callback_type_without_any_failure_suggests_installing(plugins: Plugins) -> None:
+def test_unknown_callback_type_without_any_failure_suggests_installing(plugins: PluginHost) -> None:
     with pytest.raises(UnknownCallbackTypeError, match=r"installed types: csv, hf_dataset, webhook \(is the plugin"):
         plugins.callback_type("s3")
 
 
 def test_required_plugins_checked_against_the_site(plugin_site: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy(require=("flagpipe-testplugins>=1.0,<2",)))
+    plugins = create_plugin_host(PluginPolicy(require=("flagpipe-testplugins>=1.0,<2",)))
     assert _by_name(plugins)["fptest-good"].status == "loaded"
     with pytest.raises(MissingPluginsError) as info:
-        create_plugin_manager(
+        create_plugin_host(
             PluginPolicy(
                 require=(
                     "flagpipe-testplugins>=2",
@@ -255,13 +256,13 @@ def test_required_plugins_skip_requirements_for_other_environments(plugin_site: 
         "    - \"flagpipe-testplugins-missing; python_version < '3'\"\n"
         "    - \"flagpipe-testplugins>=1; python_version >= '3'\"\n",
     )
-    assert flagpipe.load_config(config).plugins.policy.require[1].startswith("flagpipe-testplugins>=1")
+    assert load_config(config).plugins.policy.require[1].startswith("flagpipe-testplugins>=1")
     with pytest.raises(MissingPluginsError, match=r"flagpipe-testplugins>=2; python_version >= '3' \(installed 1.0\)"):
-        create_plugin_manager(PluginPolicy(require=("flagpipe-testplugins>=2; python_version >= '3'",)))
+        create_plugin_host(PluginPolicy(require=("flagpipe-testplugins>=2; python_version >= '3'",)))
 
 
 def test_blocked_builtin_is_recorded_and_blocked_names_are_not_plugins(plugin_site: Path) -> None:
-    plugins = create_plugin_manager(PluginPolicy(block=frozenset({"flagpipe.plugins.csv"})))
+    plugins = create_plugin_host(PluginPolicy(block=frozenset({"flagpipe.plugins.csv"})))
     plugins.pm.set_blocked("someone-else")
     record = _by_name(plugins)["flagpipe.plugins.csv"]
     assert (record.builtin, record.status, record.hooks) == (True, "blocked", ())
@@ -275,8 +276,8 @@ def test_blocked_builtin_is_recorded_and_blocked_names_are_not_plugins(plugin_si
 
 
 def test_each_build_is_fresh(plugin_site: Path) -> None:
-    first = create_plugin_manager(PluginPolicy(block=frozenset({"fptest-good"})))
-    second = create_plugin_manager(PluginPolicy())
+    first = create_plugin_host(PluginPolicy(block=frozenset({"fptest-good"})))
+    second = create_plugin_host(PluginPolicy())
     assert _by_name(first)["fptest-good"].status == "blocked"
     assert _by_name(second)["fptest-good"].status == "loaded"
     assert first.pm is not second.pm

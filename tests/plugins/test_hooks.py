@@ -20,13 +20,14 @@ import flagpipe
 from flagpipe import Callback, CallbackSettings, EncodedFile, FlagEvent, Flagger, PermanentError, ValueKind, hookimpl
 from flagpipe.cli import cli
 from flagpipe.core import hookspecs
-from flagpipe.core.plugin_manager import PluginConflictError, PluginError
+from flagpipe.core.host import PluginConflictError, PluginError, create_plugin_host
+from flagpipe.core.policy import PluginPolicy
 from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 #: Inline delivery, so each receipt says where the flag went before ``flag()`` returned.
 INLINE: dict[str, Any] = {"delivery": {"mode": "inline"}}
@@ -86,7 +87,7 @@ def _empty_memory() -> None:
 # -- flagpipe_register_callbacks ------------------------------------------------------------------
 
 
-def test_hook_flagpipe_register_callbacks(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_register_callbacks(tmp_path: Path, plugins: PluginHost) -> None:
     with plugins.registered(SinkTypes(), name="sinks") as name:
         assert name == "sinks"
         record = plugins.record_for("sinks")
@@ -106,7 +107,7 @@ def test_hook_flagpipe_register_callbacks(tmp_path: Path, plugins: Plugins) -> N
     assert all(r.name != "sinks" for r in plugins.records)
 
 
-def test_hook_flagpipe_register_callbacks_duplicate_type_name(plugins: Plugins) -> None:
+def test_hook_flagpipe_register_callbacks_duplicate_type_name(plugins: PluginHost) -> None:
     class OtherCSV(Callback[CallbackSettings]):
         type_name = "csv"
 
@@ -155,7 +156,7 @@ class PlainModel(Callback[Any]):
     ],
 )
 def test_hook_flagpipe_register_callbacks_bad_results_fail_the_plugin(
-    tmp_path: Path, plugins: Plugins, returned: Any, error: str
+    tmp_path: Path, plugins: PluginHost, returned: Any, error: str
 ) -> None:
     class Bad:
         @hookimpl
@@ -192,7 +193,7 @@ def _kind(name: str, prefix: str) -> ValueKind:
     return ValueKind(name, "file", lambda value: isinstance(value, Vector), encode)
 
 
-def test_hook_flagpipe_register_value_kinds(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_register_value_kinds(tmp_path: Path, plugins: PluginHost) -> None:
     class Low:
         @hookimpl
         def flagpipe_register_value_kinds(self) -> list[ValueKind]:
@@ -225,7 +226,7 @@ def test_hook_flagpipe_register_value_kinds(tmp_path: Path, plugins: Plugins) ->
         flagger.flag({"v": Vector(1, 2)})
 
 
-def test_hook_flagpipe_register_value_kinds_duplicate_and_failure(plugins: Plugins) -> None:
+def test_hook_flagpipe_register_value_kinds_duplicate_and_failure(plugins: PluginHost) -> None:
     class One:
         @hookimpl
         def flagpipe_register_value_kinds(self) -> list[ValueKind]:
@@ -296,7 +297,7 @@ class Redactor:
         return event.model_copy(update={"username": "[redacted]"})
 
 
-def test_hook_flagpipe_prepare_event(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_prepare_event(tmp_path: Path, plugins: PluginHost) -> None:
     first, second = FirstStep("first"), PlainStep("second")
     # Registered first, called last by default; tryfirst puts it ahead.
     with (
@@ -318,7 +319,7 @@ def test_hook_flagpipe_prepare_event(tmp_path: Path, plugins: Plugins) -> None:
     assert [r["username"] for r in rows] == ["[redacted]", ""]
 
 
-def test_hook_flagpipe_prepare_event_that_raises_refuses_the_flag(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_prepare_event_that_raises_refuses_the_flag(tmp_path: Path, plugins: PluginHost) -> None:
     class Fails:
         @hookimpl
         def flagpipe_prepare_event(self, event: FlagEvent) -> FlagEvent:
@@ -337,7 +338,7 @@ def test_hook_flagpipe_prepare_event_that_raises_refuses_the_flag(tmp_path: Path
     assert not (tmp_path / "log.csv").exists()
 
 
-def test_hook_flagpipe_prepare_event_must_return_an_event(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_prepare_event_must_return_an_event(tmp_path: Path, plugins: PluginHost) -> None:
     class Wrong:
         @hookimpl
         def flagpipe_prepare_event(self, event: FlagEvent) -> Any:
@@ -380,7 +381,7 @@ class DropSpam(Recorder):
         return True if event.option == "spam" else None
 
 
-def test_hook_flagpipe_filter_event(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_filter_event(tmp_path: Path, plugins: PluginHost) -> None:
     spam, vip = DropSpam(), KeepVip()
     with (
         plugins.registered(spam, name="spam"),
@@ -402,7 +403,7 @@ def test_hook_flagpipe_filter_event(tmp_path: Path, plugins: Plugins) -> None:
     assert [r["flag"] for r in read_rows(tmp_path / "log.csv")] == ["vip", "other"]
 
 
-def test_hook_flagpipe_filter_event_false_keeps_and_stops_asking(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_filter_event_false_keeps_and_stops_asking(tmp_path: Path, plugins: PluginHost) -> None:
     drop_all, vip = DropEverything(), KeepVip()
     # drop_all is registered first, so it is asked last: only if KeepVip has no opinion.
     with (
@@ -416,7 +417,7 @@ def test_hook_flagpipe_filter_event_false_keeps_and_stops_asking(tmp_path: Path,
     assert drop_all.asked == ["other"]
 
 
-def test_hook_flagpipe_filter_event_that_raises_refuses_the_flag(tmp_path: Path, plugins: Plugins) -> None:
+def test_hook_flagpipe_filter_event_that_raises_refuses_the_flag(tmp_path: Path, plugins: PluginHost) -> None:
     class Fails:
         @hookimpl
         def flagpipe_filter_event(self, event: FlagEvent) -> bool:
@@ -462,7 +463,7 @@ class RaisingObserver:
         raise RuntimeError("alerting backend down")
 
 
-def test_hook_flagpipe_event_delivered(tmp_path: Path, plugins: Plugins, caplog: pytest.LogCaptureFixture) -> None:
+def test_hook_flagpipe_event_delivered(tmp_path: Path, plugins: PluginHost, caplog: pytest.LogCaptureFixture) -> None:
     log, names = DeliveredLog(), OnlyNames()
     with (
         caplog.at_level(logging.ERROR, logger="flagpipe.plugins"),
@@ -501,7 +502,7 @@ class FailureLog:
         self.calls.append(([e.id for e in events], callback_name, str(error), attempt, final))
 
 
-def test_hook_flagpipe_delivery_failed(tmp_path: Path, plugins: Plugins, caplog: pytest.LogCaptureFixture) -> None:
+def test_hook_flagpipe_delivery_failed(tmp_path: Path, plugins: PluginHost, caplog: pytest.LogCaptureFixture) -> None:
     failures, delivered = FailureLog(), DeliveredLog()
     with (
         caplog.at_level(logging.ERROR, logger="flagpipe.plugins"),
@@ -524,7 +525,7 @@ def test_hook_flagpipe_delivery_failed(tmp_path: Path, plugins: Plugins, caplog:
 
 @pytest.mark.parametrize(("attempts", "final"), [(1, True), (3, False)])
 def test_hook_flagpipe_delivery_failed_retryable_is_final_only_on_the_last_attempt(
-    tmp_path: Path, plugins: Plugins, attempts: int, final: bool
+    tmp_path: Path, plugins: PluginHost, attempts: int, final: bool
 ) -> None:
     failures = FailureLog()
     config = {
@@ -577,7 +578,7 @@ class BrokenCommands:
 
 
 def test_hook_flagpipe_register_commands(
-    plugins: Plugins, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    plugins: PluginHost, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cli, "commands", dict(cli.commands))  # this test adds commands to the group itself
     builtin_check, builtin_show = cli.commands["check"], cli.commands["show"]
@@ -631,7 +632,7 @@ def test_hook_specs_are_the_expected_ones() -> None:
 
 
 def _spec_callers() -> list[Any]:
-    plugins = flagpipe.create_plugin_manager(flagpipe.PluginPolicy(autoload=False), load_builtins=False)
+    plugins = create_plugin_host(PluginPolicy(autoload=False), load_builtins=False)
     return [caller for _, caller in vars(plugins.pm.hook).items() if caller.has_spec()]
 
 
@@ -641,7 +642,7 @@ def test_plugin_hooks_have_tests(hook: str) -> None:
     assert f"test_hook_{hook}" in _test_names(), f"no test_hook_{hook} in {Path(__file__).parent}"
 
 
-def test_plugins_registered_by_hand_are_validated(plugins: Plugins) -> None:
+def test_plugins_registered_by_hand_are_validated(plugins: PluginHost) -> None:
     class WrongArgument:
         @hookimpl
         def flagpipe_filter_event(self, event: FlagEvent, verdict: bool) -> bool:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import flagpipe
 from flagpipe.cli import cli
+from flagpipe.config.loader import load_config
 from flagpipe.core.policy import PluginPolicy, PolicyLayer, resolve_policy
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def build(plugin_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         path = tmp_path / "flagging.yaml"
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
         try:
-            loaded = flagpipe.load_config(path)
+            loaded = load_config(path)
         except flagpipe.ConfigError as exc:
             return Outcome({}, str(exc))
         return Outcome({r.name: asdict(r) for r in loaded.plugins.records}, None)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flagpipe.core.plugin_manager import create_plugin_manager
+from flagpipe.core.host import create_plugin_host
 from flagpipe.core.policy import PluginPolicy
 
 if TYPE_CHECKING:
@@ -56,11 +56,11 @@ def test_its_entry_point_is_in_the_flagpipe_group(sample_installed: metadata.Dis
 
 
 def test_autoload_finds_it_and_registers_its_callback(sample_installed: metadata.Distribution) -> None:
-    plugins = create_plugin_manager(PluginPolicy(autoload=True))
+    plugins = create_plugin_host(PluginPolicy(autoload=True))
     jsonl = plugins.callback_type("jsonl")
     assert jsonl.cls.__module__ == "flagpipe_jsonl"
     assert (jsonl.plugin.name, jsonl.plugin.distribution, jsonl.plugin.status) == ("jsonl", "flagpipe-jsonl", "loaded")
-    assert "jsonl" not in create_plugin_manager(PluginPolicy(autoload=False)).callback_types()
+    assert "jsonl" not in create_plugin_host(PluginPolicy(autoload=False)).callback_types()
 
 
 @pytest.mark.slow

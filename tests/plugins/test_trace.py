@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flagpipe import FlagEvent, Flagger, hookimpl
-from flagpipe.core.plugin_manager import create_plugin_manager
+from flagpipe.core.host import create_plugin_host
 from flagpipe.core.policy import PluginPolicy
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def test_trace_prints_hook_calls_to_stderr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FLAGPIPE_TRACE_PLUGINS", "1")
-    plugins = create_plugin_manager(PluginPolicy(autoload=False))
+    plugins = create_plugin_host(PluginPolicy(autoload=False))
     with (
         plugins.registered(Tagger(), name="tagger"),
         Flagger({"delivery": {"mode": "inline"}}, dir=tmp_path, plugins=plugins) as flagger,
@@ -62,7 +62,7 @@ def test_no_trace_unless_switched_on(
 ) -> None:
     if value is not None:
         monkeypatch.setenv("FLAGPIPE_TRACE_PLUGINS", value)
-    plugins = create_plugin_manager(PluginPolicy(autoload=False))
+    plugins = create_plugin_host(PluginPolicy(autoload=False))
     with (
         plugins.registered(Tagger(), name="tagger"),
         Flagger({"delivery": {"mode": "inline"}}, dir=tmp_path, plugins=plugins) as flagger,

@@ -27,16 +27,16 @@ def png(seed: int) -> bytes:
 
 def build_journal(directory: Path, count: int, *, callbacks: list[object] | None = None) -> Path:
     """Flag ``count`` samples into ``directory`` with inline delivery; return the directory."""
-    from flagpipe import Field, Flagger
+    from flagpipe import FieldSpec, Flagger
 
     images = [png(i) for i in range(16)]
     fields = [
-        Field("num", kind="number"),
-        Field("prompt"),
-        Field("ok", kind="bool"),
-        Field("data", kind="json"),
-        Field("image", kind="image"),
-        Field("score", kind="number", role="output"),
+        FieldSpec("num", kind="number"),
+        FieldSpec("prompt"),
+        FieldSpec("ok", kind="bool"),
+        FieldSpec("data", kind="json"),
+        FieldSpec("image", kind="image"),
+        FieldSpec("score", kind="number", role="output"),
     ]
     config = {"delivery": {"mode": "inline"}, "app": "calc"}
     with Flagger(config, dir=directory, options=OPTIONS, callbacks=callbacks or [], fields=fields) as flagger:

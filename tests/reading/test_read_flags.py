@@ -16,7 +16,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 from flagpipe import read_flags  # noqa: E402
-from flagpipe.exporting import export_flags  # noqa: E402
+from flagpipe.data.export import export_flags  # noqa: E402
 
 from .conftest import OPTIONS, build_journal, png  # noqa: E402
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 pytest_plugins = ["pytester"]  # the kit itself is opted into by tests/conftest.py
 
@@ -88,7 +88,7 @@ def test_make_flagger_refuses_a_second_class_with_a_taken_type_name(make_flagger
         make_flagger(NotCSV, {"bucket": "b", "token": "t"})
 
 
-def test_register_plugin_registers_for_the_test(register_plugin: Any, flagpipe_plugins: Plugins) -> None:
+def test_register_plugin_registers_for_the_test(register_plugin: Any, flagpipe_plugins: PluginHost) -> None:
     name = register_plugin(CallbackPlugin(MemoryCallback), "memory-plugin")
     assert name == "memory-plugin"
     assert flagpipe_plugins.callback_type("memory").cls is MemoryCallback

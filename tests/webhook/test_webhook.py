@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 import flagpipe
 from flagpipe import Flagger
 from flagpipe.cli import cli
+from flagpipe.config.loader import load_config
 from flagpipe.plugins.webhook import WebhookCallback, WebhookPayload, WebhookSettings, sign
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from pytest_httpserver import HTTPServer
 
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"n" * 32).decode()
@@ -39,7 +40,7 @@ def received(httpserver: HTTPServer) -> list[tuple[Request, Response]]:
 
 
 def flagger_for(
-    tmp_path: Path, plugins: Plugins, url: str, mode: str = "inline", grace: float = 30, **settings: Any
+    tmp_path: Path, plugins: PluginHost, url: str, mode: str = "inline", grace: float = 30, **settings: Any
 ) -> Flagger:
     config = {
         "dir": str(tmp_path),
@@ -58,7 +59,7 @@ def test_published_test_vector() -> None:
 
 
 def test_json_payload_is_signed_and_matches_its_schema(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     with flagger_for(tmp_path, plugins, httpserver.url_for("/hook"), secret=[OTHER_SECRET, SECRET]) as flagger:
@@ -79,7 +80,7 @@ def test_json_payload_is_signed_and_matches_its_schema(
         Webhook("whsec_" + base64.b64encode(b"x" * 32).decode()).verify(request.get_data(), headers)
 
 
-def test_batches_in_one_request(tmp_path: Path, plugins: Plugins, httpserver: HTTPServer) -> None:
+def test_batches_in_one_request(tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook").respond_with_data("ok", status=503)
     with flagger_for(tmp_path, plugins, httpserver.url_for("/hook"), mode="background", batch=True) as flagger:
         ids = [flagger.flag({"n": n}).id for n in range(5)]
@@ -96,7 +97,7 @@ def test_batches_in_one_request(tmp_path: Path, plugins: Plugins, httpserver: HT
         WebhookPayload.model_validate(body)
 
 
-def test_slack_and_discord_shapes(tmp_path: Path, plugins: Plugins, httpserver: HTTPServer) -> None:
+def test_slack_and_discord_shapes(tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/slack").respond_with_data("ok")
     httpserver.expect_request("/discord", query_string="wait=true").respond_with_json({"id": "1"})
     config = {
@@ -141,7 +142,7 @@ def test_slack_and_discord_shapes(tmp_path: Path, plugins: Plugins, httpserver: 
 
 @pytest.mark.parametrize(("files", "expect"), [("none", None), ("paths", "path"), ("url", "url")])
 def test_large_files_travel_as_paths_or_urls(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer, files: str, expect: str | None
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer, files: str, expect: str | None
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data("ok")
     big = PNG + bytes(3_000_000)
@@ -163,7 +164,7 @@ def test_large_files_travel_as_paths_or_urls(
 
 
 def test_outage_then_recovery_with_the_same_webhook_id(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer
 ) -> None:
     for _ in range(3):
         httpserver.expect_ordered_request("/hook").respond_with_data("down", status=503)
@@ -180,7 +181,7 @@ def test_outage_then_recovery_with_the_same_webhook_id(
         Webhook(SECRET).verify(request.get_data(), {k.lower(): v for k, v in request.headers.items()})
 
 
-def test_429_passes_retry_after_on(tmp_path: Path, plugins: Plugins, httpserver: HTTPServer) -> None:
+def test_429_passes_retry_after_on(tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook").respond_with_data("slow down", status=429, headers={"Retry-After": "42"})
     with flagger_for(tmp_path, plugins, httpserver.url_for("/hook"), grace=0) as flagger:
         receipt = flagger.flag({"n": 1})
@@ -202,7 +203,7 @@ def test_429_passes_retry_after_on(tmp_path: Path, plugins: Plugins, httpserver:
     ],
 )
 def test_permanent_answers(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer, status: int, body: str, fmt: str, disabled: bool
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer, status: int, body: str, fmt: str, disabled: bool
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data(body, status=status)
     with flagger_for(tmp_path, plugins, httpserver.url_for("/hook"), format=fmt, rate_limit=100) as flagger:
@@ -220,7 +221,7 @@ def test_permanent_answers(
         assert status_row.disabled_reason is None and len(httpserver.log) == 2
 
 
-def test_a_timeout_is_retryable(tmp_path: Path, plugins: Plugins, httpserver: HTTPServer) -> None:
+def test_a_timeout_is_retryable(tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer) -> None:
     def slow(request: Request) -> Response:
         time.sleep(0.8)
         return Response("late")
@@ -236,7 +237,7 @@ def test_a_timeout_is_retryable(tmp_path: Path, plugins: Plugins, httpserver: HT
     wait_until(lambda: len(httpserver.log) >= 1)  # let the slow answer finish before the next test
 
 
-def test_redirects_are_not_followed(tmp_path: Path, plugins: Plugins, httpserver: HTTPServer) -> None:
+def test_redirects_are_not_followed(tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook").respond_with_data(
         "", status=302, headers={"Location": "http://127.0.0.1:9/elsewhere"}
     )
@@ -247,7 +248,7 @@ def test_redirects_are_not_followed(tmp_path: Path, plugins: Plugins, httpserver
 
 
 def test_secrets_never_show(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = "T0KEN-in-the-path-9f8e7d"
     header_secret = "Bearer sk-live-0123456789abcdef"
@@ -266,7 +267,7 @@ def test_secrets_never_show(
     )
     env = {"HOOK_URL": url, "HOOK_AUTH": header_secret, "FLAGPIPE_DISABLE_PLUGIN_AUTOLOAD": "1", "COLUMNS": "250"}
     with caplog.at_level(logging.DEBUG):
-        loaded = flagpipe.load_config(config, env=env)
+        loaded = load_config(config, env=env)
         with Flagger(loaded) as flagger:
             receipt = flagger.flag({"n": 1})
             shown = [repr(loaded), repr(loaded.chain[0].settings), repr(flagger), str(receipt)]
@@ -281,7 +282,7 @@ def test_secrets_never_show(
         assert secret not in everything
 
 
-def test_ssrf_guard(plugins: Plugins) -> None:
+def test_ssrf_guard(plugins: PluginHost) -> None:
     metadata = WebhookCallback(WebhookSettings(url="http://169.254.169.254/latest/meta-data"))
     event = flagpipe.FlagEvent()
     with pytest.raises(flagpipe.PermanentError, match="link-local or cloud metadata"):
@@ -325,7 +326,7 @@ def wait_until(condition: Callable[[], bool]) -> None:
 
 
 def test_rate_limit_spaces_requests_to_one_destination(
-    tmp_path: Path, plugins: Plugins, httpserver: HTTPServer
+    tmp_path: Path, plugins: PluginHost, httpserver: HTTPServer
 ) -> None:
     arrivals: list[float] = []
 

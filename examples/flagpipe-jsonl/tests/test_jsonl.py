@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import flagpipe
 import pytest
+from flagpipe.core.host import create_plugin_host
+from flagpipe.core.policy import PluginPolicy
 from flagpipe.testing import CallbackContract, FlaggerFactory
 from pydantic import ValidationError
 
@@ -84,7 +86,7 @@ def test_a_directory_in_the_way_is_a_permanent_error(tmp_path: Path) -> None:
 
 
 def test_installed_it_is_found_through_its_entry_point() -> None:
-    plugins = flagpipe.create_plugin_manager(flagpipe.PluginPolicy(allow=frozenset({"flagpipe-jsonl"})))
+    plugins = create_plugin_host(PluginPolicy(allow=frozenset({"flagpipe-jsonl"})))
     callback_type = plugins.callback_type("jsonl")
     assert callback_type.cls is JSONLCallback
     assert (callback_type.plugin.distribution, callback_type.plugin.status) == ("flagpipe-jsonl", "loaded")

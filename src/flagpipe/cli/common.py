@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from flagpipe.config.loader import LoadedConfig
     from flagpipe.core.event import FlagEvent
+    from flagpipe.core.host import PluginHost
     from flagpipe.core.journal import Journal
-    from flagpipe.core.plugin_manager import Plugins
     from flagpipe.core.policy import PolicyLayer
 
 F = TypeVar("F", bound="Callable[..., Any]")
@@ -48,8 +48,8 @@ def _handles_errors(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from flagpipe.config.errors import ConfigError
+        from flagpipe.core.host import PluginError
         from flagpipe.core.journal import JournalError
-        from flagpipe.core.plugin_manager import PluginError
 
         try:
             return function(*args, **kwargs)
@@ -76,14 +76,14 @@ def _cli_policy(ctx: click.Context) -> PolicyLayer:
     )
 
 
-def _plugins(ctx: click.Context) -> Plugins:
-    from flagpipe.core.plugin_manager import create_plugin_manager
+def _plugins(ctx: click.Context) -> PluginHost:
+    from flagpipe.core.host import create_plugin_host
     from flagpipe.core.policy import PolicyLayer, resolve_policy
 
     root = ctx.find_root()
     cached = root.meta.get("flagpipe.plugins")
     if cached is None:
-        cached = create_plugin_manager(resolve_policy(PolicyLayer.from_env(), _cli_policy(ctx)))
+        cached = create_plugin_host(resolve_policy(PolicyLayer.from_env(), _cli_policy(ctx)))
         root.meta["flagpipe.plugins"] = cached
     return cached
 

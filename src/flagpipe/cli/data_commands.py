@@ -30,7 +30,7 @@ PROGRESS_THRESHOLD = 5000
 
 
 class _RichProgress:
-    """Adapts a rich progress bar to :class:`flagpipe.exporting.Progress`."""
+    """Adapts a rich progress bar to :class:`flagpipe.data.export.Progress`."""
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
@@ -81,8 +81,8 @@ def export(
     progress: bool | None,
 ) -> None:
     """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
-    from flagpipe.exporting import export_flags
-    from flagpipe.reading import parse_since
+    from flagpipe.data.export import export_flags
+    from flagpipe.data.read import parse_since
 
     loaded = _load(ctx, config)
     parse_since(since)  # a bad time is an error before anything is read
@@ -112,7 +112,7 @@ def export(
 @_handles_errors
 def import_gradio_command(ctx: click.Context, source: Path, config: str | None) -> None:
     """Import a Gradio flagging folder (log.csv, dataset<N>.csv and their files); importing twice adds nothing."""
-    from flagpipe.gradio_import import import_gradio
+    from flagpipe.data.gradio_import import import_gradio
 
     loaded = _load(ctx, config)
     with _progress_bar(True) as bar:

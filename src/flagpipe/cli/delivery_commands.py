@@ -97,7 +97,7 @@ def drain(ctx: click.Context, config: str | None) -> None:
     """Deliver everything pending now, ignoring back-off, with a progress bar."""
     from rich.progress import Progress
 
-    from flagpipe.core.flagger import Flagger
+    from flagpipe.flagger import Flagger
 
     loaded = _inline(_load(ctx, config))
     with Flagger(loaded) as flagger:
@@ -110,8 +110,7 @@ def drain(ctx: click.Context, config: str | None) -> None:
         total = remaining()
         with Progress(console=_console()) as progress:
             task = progress.add_task("delivering", total=total or 1)
-            for _ in flagger.drain_steps():
-                progress.update(task, completed=total - remaining())
+            flagger.drain(on_step=lambda _lane: progress.update(task, completed=total - remaining()))
             progress.update(task, completed=total or 1)
         lanes = journal.status()
     for lane in lanes:

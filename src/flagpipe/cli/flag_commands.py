@@ -40,7 +40,7 @@ def flag(
     comment: str | None,
 ) -> None:
     """Flag one sample from the command line and say where it went."""
-    from flagpipe.core.flagger import Flagger
+    from flagpipe.flagger import Flagger
 
     texts = _pairs(fields, "--field")
     paths = _pairs(files, "--file")

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from flagpipe.config.model import CHAIN_KEYS, FlagpipeConfig
 
 if TYPE_CHECKING:
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
 
 
-def config_json_schema(plugins: Plugins) -> dict[str, Any]:
+def config_json_schema(plugins: PluginHost) -> dict[str, Any]:
     """Return the JSON Schema of the config file, for editor completion and validation.
 
     ``callbacks`` items are a ``oneOf`` over the installed callback types, each the type's

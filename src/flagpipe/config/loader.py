@@ -14,14 +14,14 @@ from pydantic import BaseModel, ValidationError
 from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
 from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, FlagpipeConfig
 from flagpipe.config.yaml_source import interpolate, parse_yaml
-from flagpipe.core.plugin_manager import PluginError, Plugins, create_plugin_manager
+from flagpipe.core.host import PluginError, PluginHost, create_plugin_host
 from flagpipe.core.policy import PolicyLayer, resolve_policy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from flagpipe.core.callback import CallbackSettings
-    from flagpipe.core.plugin_manager import CallbackType
+    from flagpipe.core.host import CallbackType
     from flagpipe.core.routing import When
 
 
@@ -47,7 +47,7 @@ class LoadedConfig:
     config: FlagpipeConfig
     source: str
     directory: Path
-    plugins: Plugins
+    plugins: PluginHost
     chain: tuple[ChainEntry, ...]
 
 
@@ -57,7 +57,7 @@ def load_config(
     data: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     cli_policy: PolicyLayer | None = None,
-    plugins: Plugins | None = None,
+    plugins: PluginHost | None = None,
     base_dir: Path | None = None,
 ) -> LoadedConfig:
     """Load and validate a config, build its plugin manager and resolve its callback chain.
@@ -105,7 +105,7 @@ def load_config(
     if plugins is None:
         try:
             policy = resolve_policy(config.plugins, PolicyLayer.from_env(env), cli_policy)
-            plugins = create_plugin_manager(policy)
+            plugins = create_plugin_host(policy)
         except (PluginError, ValueError) as exc:
             problem = ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))
             raise ConfigError([*earlier, problem]) from None
@@ -129,7 +129,7 @@ def _without_bad_keys(raw: dict[str, Any], problems: tuple[ConfigProblem, ...]) 
 
 def _resolve_chain(
     config: FlagpipeConfig,
-    plugins: Plugins,
+    plugins: PluginHost,
     source: str,
     lines: Mapping[KeyPath, int],
     earlier: tuple[ConfigProblem, ...] = (),
@@ -257,3 +257,33 @@ def _unwrap_optional(annotation: Any) -> Any:
         args = [a for a in get_args(annotation) if a is not type(None)]
         return args[0] if len(args) == 1 else annotation
     return annotation
+
+
+def resolve_config(
+    config: Mapping[str, Any] | FlagpipeConfig | LoadedConfig | None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    plugins: PluginHost | None = None,
+    env: Mapping[str, str] | None = None,
+) -> LoadedConfig:
+    """Resolve what a ``Flagger`` was given: a loaded config as is, else a dict or model with overrides.
+
+    :param overrides: top-level keys (``mode``, ``options``, ``dir`` ...) that replace the config's;
+        None values are ignored.
+    """
+    if isinstance(config, LoadedConfig):
+        return config
+    data: dict[str, Any] = (
+        config.model_dump(mode="json", exclude_unset=True) if isinstance(config, FlagpipeConfig) else dict(config or {})
+    )
+    data.update({k: _plain(v) for k, v in (overrides or {}).items() if v is not None})
+    return load_config(data=data, plugins=plugins, env=env)
+
+
+def _plain(value: Any) -> Any:
+    """Turn tuples (from keyword arguments) into lists so the config model sees YAML-like data."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return value

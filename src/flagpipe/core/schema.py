@@ -17,8 +17,8 @@ _KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class Field:
-    """Declare one field: ``Field("num1", kind="number", role="input")``.
+class FieldSpec:
+    """Declare one field: ``FieldSpec("num1", kind="number", role="input")``.
 
     :param name: the field's label, used as its column name and its file folder.
     :param kind: ``text``, ``number``, ``bool``, ``json``, ``image``, ``audio``, ``video``, ``file``,
@@ -48,7 +48,7 @@ class Field:
 class FlagSchema:
     """The ordered fields of an app's flags, handed to every callback's ``setup``."""
 
-    fields: tuple[Field, ...]
+    fields: tuple[FieldSpec, ...]
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -57,21 +57,21 @@ class FlagSchema:
             raise ValueError(f"field names must be unique; repeated: {', '.join(repeated)}")
 
     @classmethod
-    def of(cls, fields: Iterable[Field]) -> FlagSchema:
+    def of(cls, fields: Iterable[FieldSpec]) -> FlagSchema:
         """Build a schema from declared fields."""
         return cls(tuple(fields))
 
     @classmethod
     def from_event(cls, event: FlagEvent) -> FlagSchema:
         """Infer the schema from one event's fields."""
-        return cls(tuple(Field(f.name, kind=f.kind, role=f.role) for f in event.fields))
+        return cls(tuple(FieldSpec(f.name, kind=f.kind, role=f.role) for f in event.fields))
 
     @property
     def names(self) -> tuple[str, ...]:
         """The field names, in order."""
         return tuple(f.name for f in self.fields)
 
-    def get(self, name: str) -> Field | None:
+    def get(self, name: str) -> FieldSpec | None:
         """Return the declared field called ``name``, or None."""
         for item in self.fields:
             if item.name == name:
@@ -82,6 +82,6 @@ class FlagSchema:
         return len(self.fields)
 
 
-def as_schema(fields: Sequence[Field] | FlagSchema) -> FlagSchema:
+def as_schema(fields: Sequence[FieldSpec] | FlagSchema) -> FlagSchema:
     """Accept a schema or a sequence of fields and return a schema."""
     return fields if isinstance(fields, FlagSchema) else FlagSchema.of(fields)

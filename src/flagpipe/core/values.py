@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.files import FileStore
     from flagpipe.core.kinds import ValueKind
-    from flagpipe.core.schema import Field
+    from flagpipe.core.schema import FieldSpec
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, ".png"),
@@ -46,7 +46,7 @@ class ValueConverter:
         self.files = files
         self.value_kinds = tuple(value_kinds)
 
-    def convert(self, name: str, value: Any, declared: Field | None) -> FieldValue:
+    def convert(self, name: str, value: Any, declared: FieldSpec | None) -> FieldValue:
         """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input."""
         if not name.strip():
             raise ValueError(f"field names must not be empty or blank, got {name!r}")

@@ -45,8 +45,8 @@ import gradio as gr
 from flagpipe.config.loader import LoadedConfig, load_config
 from flagpipe.config.model import FlagpipeConfig
 from flagpipe.core.files import safe_component
-from flagpipe.core.flagger import Flagger
-from flagpipe.core.schema import Field
+from flagpipe.core.schema import FieldSpec
+from flagpipe.flagger import Flagger
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -145,13 +145,13 @@ class FlagpipeCallback(gr.FlaggingCallback):
         self._allowed = tuple(Path(p).resolve() for p in allowed_paths)
         #: Fields declared before the components were known: the config's ``fields``, or the given
         #: Flagger's schema. Their kinds and roles win over what the components suggest.
-        self._declared: dict[str, Field] = (
+        self._declared: dict[str, FieldSpec] = (
             {f.name: f for f in self._flagger.schema.fields}
             if self._flagger is not None and self._flagger.schema is not None
-            else {f.name: Field(f.name, kind=f.kind, role=f.role) for f in self.config.fields or ()}
+            else {f.name: FieldSpec(f.name, kind=f.kind, role=f.role) for f in self.config.fields or ()}
         )
         self._components: tuple[Component, ...] | None = None
-        self._fields: tuple[Field, ...] | None = None
+        self._fields: tuple[FieldSpec, ...] | None = None
         self._pending_roles: dict[int, Role | None] = {}
         self._blocks: Blocks | None = None
 
@@ -195,7 +195,7 @@ class FlagpipeCallback(gr.FlaggingCallback):
             return self._flagger
 
     @property
-    def fields(self) -> tuple[Field, ...] | None:
+    def fields(self) -> tuple[FieldSpec, ...] | None:
         """The fields declared from the components, once known (None before :meth:`setup`)."""
         with self._lock:
             self._resolve_pending_roles()
@@ -344,18 +344,18 @@ class FlagpipeCallback(gr.FlaggingCallback):
             role = self._pending_roles[index]
             assert role is not None
             kind = declared[name].kind if name in declared else component_field(component, index).kind
-            fields.append(Field(name, kind=kind, role=role))
+            fields.append(FieldSpec(name, kind=kind, role=role))
         self.flagger.setup(fields)
         self._fields = tuple(fields)
 
-    def _value(self, field: Field, value: Any, scratch: list[Path]) -> Any:
+    def _value(self, field: FieldSpec, value: Any, scratch: list[Path]) -> Any:
         if _is_prop_update(value):
             value = value.get("value")
         if value is None or not field.is_file:
             return _plain_value(field, value)
         return self._file_value(field, value, scratch)
 
-    def _file_value(self, field: Field, value: Any, scratch: list[Path]) -> Any:
+    def _file_value(self, field: FieldSpec, value: Any, scratch: list[Path]) -> Any:
         if isinstance(value, (list, tuple)):
             paths = [self._file_value(field, item, scratch) for item in value if item is not None]
             return _zip_files(field.name, [p for p in paths if isinstance(p, Path)], scratch) if paths else None
@@ -373,7 +373,7 @@ class FlagpipeCallback(gr.FlaggingCallback):
             return self._trusted(field, value)
         return value  # a pathlib.Path, bytes, a PIL image or a numpy array: flagpipe stores it
 
-    def _trusted(self, field: Field, raw: Any) -> Path:
+    def _trusted(self, field: FieldSpec, raw: Any) -> Path:
         """A path sent by a browser: accept it only inside Gradio's cache, the temp folder or allowed paths."""
         text = str(raw)
         if text.startswith(("http://", "https://")):
@@ -448,7 +448,7 @@ def notice(config: ConfigSource | FlagpipeCallback | None = None, **markdown_kwa
     return gr.Markdown(text, elem_classes=classes, **markdown_kwargs)
 
 
-def component_field(component: Component, index: int) -> Field:
+def component_field(component: Component, index: int) -> FieldSpec:
     """The field a component's values become: its label (else ``component <index>``) and its kind.
 
     The role is ``input``; :class:`FlagpipeCallback` decides the real role when it is set up.
@@ -462,7 +462,7 @@ def component_field(component: Component, index: int) -> Field:
             break
     if kind == "text" and getattr(component, "multiselect", False):
         kind = "json"
-    return Field(name, kind=kind)
+    return FieldSpec(name, kind=kind)
 
 
 # -- internals ------------------------------------------------------------------------------------
@@ -579,7 +579,7 @@ def _is_prop_update(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("__type__") == "update"
 
 
-def _plain_value(field: Field, value: Any) -> Any:
+def _plain_value(field: FieldSpec, value: Any) -> Any:
     if hasattr(value, "model_dump") and not isinstance(value, type):
         value = value.model_dump()
     if field.kind == "json" and value is not None:
@@ -600,7 +600,7 @@ def _gradio_folders() -> tuple[Path, ...]:
     return (cache.resolve(), Path(tempfile.gettempdir()).resolve())
 
 
-def _data_url_bytes(field: Field, value: str) -> bytes:
+def _data_url_bytes(field: FieldSpec, value: str) -> bytes:
     """Gradio 3 sent images as base64 data URLs."""
     header, _, payload = value.partition(",")
     if ";base64" not in header:

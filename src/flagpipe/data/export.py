@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from flagpipe.reading import FlagRecord, Layout, SourceError, _Filter, record_from_event
+from flagpipe.data.read import FlagRecord, Layout, SourceError, _Filter, record_from_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

@@ -1,4 +1,4 @@
-"""The ``delivery:`` section of the config: lanes, retries, durability and shutdown."""
+"""Delivery settings the core consumes: lanes, retries, durability, shutdown and retention."""
 
 from __future__ import annotations
 

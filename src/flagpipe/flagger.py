@@ -6,56 +6,31 @@ import atexit
 import logging
 import threading
 import weakref
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from flagpipe.config.loader import LoadedConfig, load_config
-from flagpipe.core.delivery import Dispatcher, Lane
+from flagpipe.config.loader import LoadedConfig, load_config, resolve_config
+from flagpipe.core.delivery import Dispatcher
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.journal import Journal, new_owner_id
+from flagpipe.core.lane import Lane
+from flagpipe.core.receipt import FlagReceipt
 from flagpipe.core.retention import PurgeReport, purge
-from flagpipe.core.schema import Field, FlagSchema, as_schema
+from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
 from flagpipe.core.values import ValueConverter
 
 log = logging.getLogger("flagpipe")
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
     from types import TracebackType
 
     from flagpipe.config.model import FlagpipeConfig, OptionChoice
-    from flagpipe.core.plugin_manager import Plugins
+    from flagpipe.core.host import PluginHost
     from flagpipe.core.policy import PolicyLayer
-
-
-@dataclass(frozen=True)
-class FlagReceipt:
-    """What became of one call to ``flag()`` or ``record()``.
-
-    :ivar id: the event id, when the flag was stored.
-    :ivar stored: True when the flag was accepted into the journal.
-    :ivar reason: why nothing was stored, when it was not.
-    :ivar delivered: names of the callbacks that took it before ``flag()`` returned (inline delivery).
-    :ivar pending: callbacks that will get it later (background delivery, or a retry after a failure).
-    :ivar failed: callback name to the last error, for deliveries that failed (they are retried or
-        dead-lettered as the config says; the flag itself is kept).
-    :ivar skipped: callbacks whose ``when`` rule excludes it.
-    """
-
-    id: str | None
-    stored: bool
-    reason: str | None = None
-    delivered: tuple[str, ...] = ()
-    pending: tuple[str, ...] = ()
-    failed: Mapping[str, str] = field(default_factory=dict)
-    skipped: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.stored
 
 
 class Flagger:
@@ -79,23 +54,16 @@ class Flagger:
         dir: str | os.PathLike[str] | None = None,
         app: str | None = None,
         callbacks: Sequence[Mapping[str, Any] | str] | None = None,
-        fields: Sequence[Field] | None = None,
-        plugins: Plugins | None = None,
+        fields: Sequence[FieldSpec] | None = None,
+        plugins: PluginHost | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if isinstance(config, LoadedConfig):
-            loaded = config
-        else:
-            from flagpipe.config.model import FlagpipeConfig
-
-            data: dict[str, Any] = (
-                config.model_dump(mode="json", exclude_unset=True)
-                if isinstance(config, FlagpipeConfig)
-                else dict(config or {})
-            )
-            overrides = {"mode": mode, "options": options, "dir": dir, "app": app, "callbacks": callbacks}
-            data.update({k: _plain(v) for k, v in overrides.items() if v is not None})
-            loaded = load_config(data=data, plugins=plugins, env=env)
+        loaded = resolve_config(
+            config,
+            overrides={"mode": mode, "options": options, "dir": dir, "app": app, "callbacks": callbacks},
+            plugins=plugins,
+            env=env,
+        )
         self._loaded = loaded
         self._lock = threading.Lock()
         self._closed = False
@@ -113,7 +81,7 @@ class Flagger:
         if fields is not None:
             self.setup(fields)
         elif loaded.config.fields is not None:
-            self.setup([Field(f.name, kind=f.kind, role=f.role) for f in loaded.config.fields])
+            self.setup([FieldSpec(f.name, kind=f.kind, role=f.role) for f in loaded.config.fields])
         _OPEN_FLAGGERS.add(self)
 
     def _open_delivery(self) -> None:
@@ -149,7 +117,7 @@ class Flagger:
         *,
         env: Mapping[str, str] | None = None,
         cli_policy: PolicyLayer | None = None,
-        fields: Sequence[Field] | None = None,
+        fields: Sequence[FieldSpec] | None = None,
     ) -> Flagger:
         """Build a Flagger from a ``flagging.yaml`` file."""
         return cls(load_config(path, env=env, cli_policy=cli_policy), fields=fields)
@@ -177,7 +145,7 @@ class Flagger:
         return self._loaded.directory
 
     @property
-    def plugins(self) -> Plugins:
+    def plugins(self) -> PluginHost:
         """The plugin manager this Flagger uses."""
         return self._loaded.plugins
 
@@ -201,7 +169,7 @@ class Flagger:
         """How many flags this Flagger has stored since it was built."""
         return self._count
 
-    def setup(self, fields: Sequence[Field] | FlagSchema) -> None:
+    def setup(self, fields: Sequence[FieldSpec] | FlagSchema) -> None:
         """Declare the fields (names, kinds, roles) and let each callback prepare for them."""
         schema = as_schema(fields)
         self._schema = schema
@@ -347,20 +315,14 @@ class Flagger:
             remove_files=remove_files,
         )
 
-    def drain_steps(self) -> Iterator[str]:
-        """Deliver everything pending now (ignoring back-off), yielding a lane name after each step."""
+    def drain(self, on_step: Callable[[str], None] | None = None) -> None:
+        """Deliver everything pending now, ignoring back-off, in this thread.
+
+        :param on_step: called with a callback's name after each batch delivered (for progress bars).
+        """
         self._require_open()
-        if self._dispatcher is None:
-            return
-        target = self._dispatcher.journal.max_seq()
-        for lane in self._dispatcher.lanes:
-            while True:
-                before_requeued = bool(self._dispatcher.journal.requeued(lane.name, 1))
-                if lane.caught_up(target) and not before_requeued:
-                    break
-                if not lane.step(ignore_backoff=True).progressed:
-                    break
-                yield lane.name
+        if self._dispatcher is not None:
+            self._dispatcher.drain(on_step=on_step)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every pending flag is delivered (or ``timeout``, default the config's grace, passes).
@@ -420,14 +382,3 @@ def _close_open_flaggers() -> None:
     """At interpreter exit, flush and close every Flagger still open (within each one's grace)."""
     for flagger in list(_OPEN_FLAGGERS):
         flagger.close()
-
-
-def _plain(value: Any) -> Any:
-    """Turn tuples (from keyword arguments) into lists so the config model sees YAML-like data."""
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__fspath__"):
-        return str(value)
-    return value

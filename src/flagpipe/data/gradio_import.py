@@ -1,7 +1,7 @@
 """``flagpipe import-gradio``: turn a Gradio flagging folder into flagpipe events.
 
 Each row of the folder's ``log.csv`` / ``dataset<N>.csv`` (parsed by
-:func:`flagpipe.reading.parse_gradio_csv`) is flagged through a :class:`~flagpipe.Flagger` built from
+:func:`flagpipe.data.read.parse_gradio_csv`) is flagged through a :class:`~flagpipe.Flagger` built from
 the config, so files are copied into the flagging directory the usual way and every event goes
 through the configured plugins and callback chain.
 
@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.event import FILE_KINDS
 from flagpipe.core.hookspecs import hookimpl
-from flagpipe.reading import FlagRecord, SourceError, detect_csv_format, gradio_csv_files, parse_gradio_csv
+from flagpipe.data.read import FlagRecord, SourceError, detect_csv_format, gradio_csv_files, parse_gradio_csv
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from flagpipe.config.loader import LoadedConfig
     from flagpipe.core.event import FlagEvent
-    from flagpipe.core.flagger import Flagger
     from flagpipe.core.schema import FlagSchema
+    from flagpipe.flagger import Flagger
 
 #: The name the import's ``flagpipe_prepare_event`` hook is registered under.
 PLUGIN_NAME = "flagpipe-import-gradio"
@@ -124,7 +124,7 @@ def import_gradio(
     :raises SourceError: when there is no Gradio CSV to read.
     :raises ValueError: for a row the config refuses (an undeclared field, a value of the wrong kind).
     """
-    from flagpipe.core.flagger import Flagger
+    from flagpipe.flagger import Flagger
 
     report = ImportReport(files=_csv_files(Path(source)))
     option_names = {c.value for c in loaded.config.options} | {c.label for c in loaded.config.options}

@@ -1,7 +1,7 @@
 """Build the plugin manager: built-ins and entry points, loaded one at a time, with a record of each.
 
-:func:`create_plugin_manager` is the only way to get one; nothing happens at import time. The core
-talks to plugins only through the typed methods of :class:`Plugins`, never ``pm.hook.x(...)``.
+:func:`create_plugin_host` is the only way to get one; nothing happens at import time. The core
+talks to plugins only through the typed methods of :class:`PluginHost`, never ``pm.hook.x(...)``.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class Plugins:
+class PluginHost:
     """The loaded plugins and a typed facade over every hook call the core makes."""
 
     def __init__(self, pm: pluggy.PluginManager, policy: PluginPolicy) -> None:
@@ -460,7 +460,7 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return found
 
 
-def create_plugin_manager(policy: PluginPolicy | None = None, *, load_builtins: bool = True) -> Plugins:
+def create_plugin_host(policy: PluginPolicy | None = None, *, load_builtins: bool = True) -> PluginHost:
     """Build a fresh plugin manager: specs, built-ins, then entry points, checked and recorded.
 
     :param policy: the resolved plugin policy; by default the one the environment gives.
@@ -474,7 +474,7 @@ def create_plugin_manager(policy: PluginPolicy | None = None, *, load_builtins: 
     if _tracing():
         pm.trace.root.setwriter(lambda message: print(message, end="", file=sys.stderr))
         pm.enable_tracing()
-    plugins = Plugins(pm, policy)
+    plugins = PluginHost(pm, policy)
     if load_builtins:
         _load_builtins(plugins)
     _load_entry_points(plugins)
@@ -484,7 +484,7 @@ def create_plugin_manager(policy: PluginPolicy | None = None, *, load_builtins: 
     return plugins
 
 
-def _load_builtins(plugins: Plugins) -> None:
+def _load_builtins(plugins: PluginHost) -> None:
     for module_name in BUILTIN_PLUGINS:
         record = PluginRecord(module_name, PROJECT_NAME, __version__, builtin=True, status="loaded")
         plugins.records.append(record)
@@ -496,7 +496,7 @@ def _load_builtins(plugins: Plugins) -> None:
         plugins.pm.register(module, name=module_name)
 
 
-def _load_entry_points(plugins: Plugins) -> None:
+def _load_entry_points(plugins: PluginHost) -> None:
     policy = plugins.policy
     for ep in _entry_points():
         dist = ep.dist.name if ep.dist is not None else None
@@ -522,7 +522,7 @@ def _load_entry_points(plugins: Plugins) -> None:
             plugins._fail(record, exc, during="to load")
 
 
-def _check_pending(plugins: Plugins) -> None:
+def _check_pending(plugins: PluginHost) -> None:
     while True:
         try:
             plugins.pm.check_pending()
@@ -532,7 +532,7 @@ def _check_pending(plugins: Plugins) -> None:
             plugins._fail(plugins.record_for(name), exc, during="validation")
 
 
-def _check_required(plugins: Plugins) -> None:
+def _check_required(plugins: PluginHost) -> None:
     problems = []
     for spec in plugins.policy.require:
         req = Requirement(spec)
@@ -565,8 +565,8 @@ __all__ = [
     "MissingPluginsError",
     "PluginConflictError",
     "PluginError",
+    "PluginHost",
     "PluginRecord",
-    "Plugins",
     "UnknownCallbackTypeError",
-    "create_plugin_manager",
+    "create_plugin_host",
 ]

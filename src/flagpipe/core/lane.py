@@ -1,0 +1,302 @@
+"""A delivery lane: one callback of the chain, fed from the journal, with retries and dead letters.
+
+Accepting an event (the journal) and delivering it (here) are separate steps: a failed delivery never
+un-accepts a flag. Each lane hands its callback batches of pending events in flag order. Only the
+process holding a lane's lease delivers it, so several processes sharing one flagging directory
+deliver every event once per callback. A lane's progress lives in the journal, so a restart resumes
+where delivery stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
+from flagpipe.core.schema import FlagSchema
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flagpipe.core.callback import Callback
+    from flagpipe.core.event import FlagEvent
+    from flagpipe.core.host import PluginHost
+    from flagpipe.core.journal import Journal, LaneState
+    from flagpipe.core.routing import When
+    from flagpipe.core.settings import DeliveryConfig
+
+log = logging.getLogger("flagpipe.delivery")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of a delivery error (the callback's own message for its errors)."""
+    return str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+
+
+def backoff_delay(attempt: int, config: DeliveryConfig, retry_after: float | None) -> float:
+    """Seconds to wait before try ``attempt + 1``: exponential with jitter, or the sink's Retry-After.
+
+    A ``Retry-After`` hint is honoured as given (even above ``max_delay``), up to ``max_age``.
+    """
+    retry = config.retry
+    if retry_after is not None and retry_after >= 0:
+        return min(retry_after, retry.max_age)
+    ceiling = min(retry.max_delay, retry.initial_delay * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass
+class StepResult:
+    """What one step of a lane did."""
+
+    progressed: bool = False
+    wait: float | None = None
+    #: True when every event of the step reached the callback (none failed or became a dead letter).
+    clean: bool = False
+    #: The lane's high-water mark after the step, when the step moved it.
+    done_seq: int | None = None
+
+
+class Lane:
+    """One callback of the chain: its routing rule, its set-up state and its delivery step."""
+
+    def __init__(
+        self,
+        name: str,
+        callback: Callback[Any],
+        *,
+        directory: Path,
+        journal: Journal,
+        plugins: PluginHost,
+        config: DeliveryConfig,
+        owner: str,
+        when: When | None = None,
+    ) -> None:
+        self.name = name
+        self.callback = callback
+        self.directory = directory
+        self.journal = journal
+        self.plugins = plugins
+        self.config = config
+        self.owner = owner
+        self.when = when
+        self._schema: FlagSchema | None = None
+        self._holds_lease = False
+        self._lease_renew_at = 0.0
+        self._last_delivery_at = 0.0
+        #: Set while flushing (close, drain): time-batching callbacks deliver at once.
+        self.urgent = False
+        self.lock = threading.Lock()
+
+    def prepare(self, schema: FlagSchema | None) -> None:
+        """Call the callback's ``setup`` when it has not seen this schema yet."""
+        if schema is not None and schema != self._schema:
+            self.callback.setup(schema, self.directory)
+            self._schema = schema
+
+    def prepare_for(self, event: FlagEvent) -> None:
+        """Set the callback up for ``event``'s fields, unless it already is (checked without building a schema)."""
+        schema = self._schema
+        same = (
+            schema is not None
+            and len(schema.fields) == len(event.fields)
+            and all(
+                (d.name, d.kind, d.role) == (f.name, f.kind, f.role)
+                for d, f in zip(schema.fields, event.fields, strict=True)
+            )
+        )
+        if not same:
+            self.prepare(FlagSchema.from_event(event))
+
+    @property
+    def batch_size(self) -> int:
+        """The most events one batch holds: the callback's own limit when it sets one, else the config's."""
+        limit = self.callback.max_batch_size
+        return self.config.batch_size if limit is None else max(1, limit)
+
+    def accepts(self, event: FlagEvent) -> bool:
+        """True when the lane's ``when`` rule lets ``event`` through."""
+        return self.when is None or self.when.matches(event)
+
+    def step(self, *, ignore_backoff: bool = False) -> StepResult:
+        """Deliver one batch if this process holds the lease and something is due."""
+        with self.lock:
+            if not self._lease():
+                return StepResult(wait=self.config.poll_interval)
+            if not self._holds_lease:
+                # newly ours: another process may have delivered meanwhile, so set the callback up afresh
+                self._holds_lease = True
+                self._schema = None
+            state = self.journal.lane(self.name)
+            if state.disabled_reason:
+                return StepResult(wait=None)
+            if state.has_requeued:
+                return self._redeliver(self.journal.requeued(self.name, self.batch_size))
+            return self._step_pending(state, ignore_backoff=ignore_backoff)
+
+    def _step_pending(self, state: LaneState, *, ignore_backoff: bool) -> StepResult:
+        """Deliver the next batch of pending events, unless backing off or gathering a batch."""
+        now = time.time()
+        if not ignore_backoff and state.next_attempt_at > now:
+            return StepResult(wait=state.next_attempt_at - now)
+        items = self.journal.events_after(state.done_seq, self.batch_size)
+        if not items:
+            return StepResult(wait=None)
+        batching = not (ignore_backoff or self.urgent or self.config.mode == "inline")
+        hold = self._hold_for_batch(items) if batching else None
+        if hold is not None:
+            return StepResult(wait=hold)
+        return self._deliver(items, state.attempts)
+
+    def _hold_for_batch(self, items: list[tuple[int, FlagEvent]]) -> float | None:
+        """Seconds to wait before delivering, for a callback that batches by time (``batch_interval``).
+
+        At most one batch per interval; a batch goes early only when it is full, and otherwise once its
+        oldest event has waited the interval.
+        """
+        interval = self.callback.batch_interval
+        if interval is None:
+            return None
+        now = time.time()
+        since_last = now - self._last_delivery_at
+        if since_last < interval:
+            return interval - since_last
+        if len(items) >= self.batch_size:
+            return None
+        age = now - items[0][1].created_at.timestamp()
+        return None if age >= interval else interval - age
+
+    def _lease(self) -> bool:
+        """Hold the lane's lease, renewing it in the journal only when half of it has run out."""
+        now = time.monotonic()
+        if self._holds_lease and now < self._lease_renew_at:
+            return True
+        if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
+            self._holds_lease = False
+            return False
+        self._lease_renew_at = now + self.config.lease_seconds / 2
+        return True
+
+    def _deliver(self, items: list[tuple[int, FlagEvent]], attempts_so_far: int) -> StepResult:
+        batch, upto, skipped = self._take_batch(items)
+        if not batch:
+            self.journal.advance(self.name, self.owner, upto, delivered=0, skipped=skipped)
+            return StepResult(progressed=True, clean=True, done_seq=upto)
+        events = [e for _, e in batch]
+        attempt = attempts_so_far + 1
+        try:
+            self.prepare_for(events[0])
+            self.callback.deliver(events)
+        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+            return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
+        self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
+        self._last_delivery_at = time.time()
+        self.plugins.notify_delivered(events, self.name, attempt)
+        return StepResult(progressed=True, clean=True, done_seq=upto)
+
+    def _take_batch(self, items: list[tuple[int, FlagEvent]]) -> tuple[list[tuple[int, FlagEvent]], int, int]:
+        """The leading events that share one field set (skipping those ``when`` excludes)."""
+        batch: list[tuple[int, FlagEvent]] = []
+        skipped = 0
+        upto = items[0][0]
+        for seq, event in items:
+            if not self.accepts(event):
+                skipped += 1
+                upto = seq
+                continue
+            if batch and event.field_names() != batch[0][1].field_names():
+                break
+            batch.append((seq, event))
+            upto = seq
+        return batch, upto, skipped
+
+    def _failed(
+        self, batch: list[tuple[int, FlagEvent]], exc: Exception, attempt: int, *, upto: int, skipped: int
+    ) -> StepResult:
+        events = [e for _, e in batch]
+        error = describe_error(exc)
+        if isinstance(exc, PermanentError) and len(batch) > 1:
+            # find the events at fault: deliver one at a time, so good events are not dead-lettered
+            return self._deliver_one_by_one(batch, upto=upto, skipped=skipped)
+        retry = self.config.retry
+        oldest = min(e.created_at for e in events)
+        too_old = (datetime.now(timezone.utc) - oldest).total_seconds() > retry.max_age
+        final = isinstance(exc, PermanentError) or attempt >= retry.attempts or too_old
+        log.warning(
+            "flagpipe: delivering %d flag(s) to %s failed (attempt %d%s): %s",
+            len(batch),
+            self.name,
+            attempt,
+            ", giving up" if final else "",
+            error,
+        )
+        self.plugins.notify_failed(events, self.name, exc, attempt, final=final)
+        if final:
+            self.journal.dead_letter(
+                self.name,
+                self.owner,
+                [(s, e.id) for s, e in batch],
+                error,
+                attempts=attempt,
+                upto=upto,
+                skipped=skipped,
+            )
+            if isinstance(exc, DestinationDisabledError):
+                self.journal.disable(self.name, error)
+            return StepResult(progressed=True)
+        retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+        delay = backoff_delay(attempt, self.config, retry_after)
+        self.journal.record_failure(self.name, self.owner, error, attempts=attempt, next_attempt_at=time.time() + delay)
+        return StepResult(wait=delay)
+
+    def _deliver_one_by_one(self, batch: list[tuple[int, FlagEvent]], *, upto: int, skipped: int) -> StepResult:
+        """After a permanent batch failure, deliver each event alone: only those at fault become dead."""
+        for index, (seq, event) in enumerate(batch):
+            last = index == len(batch) - 1
+            mark, extra = (upto, skipped) if last else (seq, 0)
+            try:
+                self.callback.deliver([event])
+            except Exception as exc:  # noqa: BLE001 - classified like any failure
+                result = self._failed([(seq, event)], exc, 1, upto=mark, skipped=extra)
+                if not result.progressed:
+                    return result  # retryable: the lane stays just before this event
+                continue
+            self.journal.advance(self.name, self.owner, mark, delivered=1, skipped=extra)
+            self.plugins.notify_delivered([event], self.name, 1)
+        return StepResult(progressed=True)
+
+    def _redeliver(self, items: list[tuple[int, FlagEvent]]) -> StepResult:
+        events = [e for _, e in items]
+        try:
+            self.prepare_for(events[0])
+            self.callback.deliver(events)
+        except Exception as exc:  # noqa: BLE001 - recorded on the dead letters
+            self.journal.fail_requeued(self.name, [s for s, _ in items], describe_error(exc))
+            self.plugins.notify_failed(events, self.name, exc, 1, final=True)
+            return StepResult(progressed=True)
+        self.journal.resolve_dead(self.name, [s for s, _ in items])
+        self.plugins.notify_delivered(events, self.name, 1)
+        return StepResult(progressed=True)
+
+    def caught_up(self, target_seq: int) -> bool:
+        """True when every event up to ``target_seq`` and every re-queued dead letter is handled.
+
+        A disabled lane counts as caught up: nothing more can be done until someone re-enables it.
+        """
+        state = self.journal.lane(self.name)
+        if state.disabled_reason is not None:
+            return True
+        return state.done_seq >= target_seq and not state.has_requeued
+
+    def release(self) -> None:
+        """Give up this process's lease on the lane."""
+        self._holds_lease = False
+        self.journal.release(self.name, self.owner)
+
+
+__all__ = ["Lane", "StepResult", "backoff_delay", "describe_error"]

@@ -10,16 +10,23 @@ dead letter, whatever the number of events. Several threads and processes may sh
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from flagpipe.core.event import FlagEvent
+from flagpipe.core.journal_records import (
+    ORPHANED_FILES_SQL,
+    SCHEMA_SQL,
+    DeadLetter,
+    JournalError,
+    LaneState,
+    LaneStatus,
+    new_owner_id,
+    owner_is_dead,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -28,125 +35,11 @@ if TYPE_CHECKING:
 #: Where the journal lives, relative to the flagging directory.
 JOURNAL_PATH = ".flagpipe/journal.sqlite3"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS event_files (
-    seq INTEGER NOT NULL,
-    path TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_files_path ON event_files (path);
-CREATE INDEX IF NOT EXISTS event_files_seq ON event_files (seq);
-CREATE TABLE IF NOT EXISTS lanes (
-    name TEXT PRIMARY KEY,
-    done_seq INTEGER NOT NULL DEFAULT 0,
-    delivered INTEGER NOT NULL DEFAULT 0,
-    skipped INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_error_at REAL,
-    disabled_reason TEXT,
-    lease_owner TEXT,
-    lease_until REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    lane TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    error TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    failed_at REAL NOT NULL,
-    requeued INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (lane, seq)
-);
-"""
 
 Durability = Literal["process", "fsync"]
 
 #: How many recently appended events a journal keeps in memory for its lanes.
 _RECENT_EVENTS = 4096
-
-
-class JournalError(RuntimeError):
-    """The journal cannot be opened or written: the message says which file and why."""
-
-
-@dataclass(frozen=True)
-class LaneState:
-    """One lane's persisted progress."""
-
-    name: str
-    done_seq: int
-    delivered: int
-    skipped: int
-    attempts: int
-    next_attempt_at: float
-    last_error: str | None
-    last_error_at: float | None
-    disabled_reason: str | None
-    lease_owner: str | None
-    lease_until: float
-    has_requeued: bool = False
-
-
-@dataclass(frozen=True)
-class LaneStatus:
-    """What ``flagpipe status`` shows for one lane."""
-
-    name: str
-    delivered: int
-    skipped: int
-    pending: int
-    dead: int
-    oldest_pending_at: str | None
-    attempts: int
-    next_attempt_at: float
-    last_error: str | None
-    disabled_reason: str | None
-    lease_owner: str | None
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """An event a lane gave up on."""
-
-    lane: str
-    seq: int
-    event_id: str
-    error: str
-    attempts: int
-    failed_at: float
-    requeued: bool
-
-
-def new_owner_id() -> str:
-    """An id for this process's leases: host, pid and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
-
-
-def _owner_is_dead(owner: str | None) -> bool:
-    """True when the lease owner is a process on this host that no longer runs."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Journal:
@@ -163,7 +56,7 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
             self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA_SQL)
             self._db.execute("PRAGMA quick_check(1)").fetchone()
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the flag journal {self.path}: {exc}") from None
@@ -297,7 +190,7 @@ class Journal:
             if row is None:
                 return False
             holder, until = row
-            if holder not in (None, owner) and until > now and not _owner_is_dead(holder):
+            if holder not in (None, owner) and until > now and not owner_is_dead(holder):
                 return False
             db.execute("UPDATE lanes SET lease_owner = ?, lease_until = ? WHERE name = ?", (owner, now + ttl, name))
         return True
@@ -479,27 +372,29 @@ class Journal:
         db.execute("DELETE FROM staged_seqs")
         db.executemany("INSERT INTO staged_seqs (seq) VALUES (?)", [(s,) for s in seqs])
 
-    _ORPHANED_FILES = (
-        "SELECT DISTINCT path FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)"
-        " AND path NOT IN (SELECT path FROM event_files WHERE seq NOT IN (SELECT seq FROM staged_seqs))"
-    )
-
-    def files_only_used_by(self, seqs: Sequence[int]) -> list[str]:
-        """File paths that no event outside ``seqs`` refers to."""
+    def purge(self, seqs: Sequence[int], *, dry_run: bool = False) -> list[str]:
+        """Delete events (unless ``dry_run``); return the file paths only they referred to (safe to delete)."""
         with self._transaction() as db:
             self._stage_seqs(db, seqs)
-            return [r[0] for r in db.execute(self._ORPHANED_FILES).fetchall()]
-
-    def purge(self, seqs: Sequence[int]) -> list[str]:
-        """Delete events; return the file paths no remaining event refers to (safe to delete)."""
-        with self._transaction() as db:
-            self._stage_seqs(db, seqs)
-            orphaned = [r[0] for r in db.execute(self._ORPHANED_FILES).fetchall()]
-            db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
-            db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
+            orphaned = [r[0] for r in db.execute(ORPHANED_FILES_SQL).fetchall()]
+            if not dry_run:
+                db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
+                db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
         return orphaned
 
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
             self._db.close()
+
+
+__all__ = [
+    "JOURNAL_PATH",
+    "DeadLetter",
+    "Durability",
+    "Journal",
+    "JournalError",
+    "LaneState",
+    "LaneStatus",
+    "new_owner_id",
+]

@@ -44,7 +44,7 @@ def purge(
     candidates = journal.purgeable(cutoff, lanes)
     seqs = [seq for seq, _ in candidates]
     if dry_run or not seqs:
-        files = journal.files_only_used_by(seqs) if seqs and remove_files else []
+        files = journal.purge(seqs, dry_run=True) if seqs and remove_files else []
         return PurgeReport(len(seqs), tuple(files), dry_run=dry_run)
     orphaned = journal.purge(seqs)
     files = orphaned if remove_files else []

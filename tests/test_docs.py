@@ -229,6 +229,20 @@ def test_every_builtin_callback_type_has_a_settings_table() -> None:
     assert not missing, f"docs/callbacks.md has no settings block for {missing}; add markers, then " + REGENERATE
 
 
+@pytest.mark.parametrize("page", ["README.md", "docs/index.md", "docs/callbacks.md"])
+def test_every_builtin_callback_type_is_named(page: str) -> None:
+    """The pages that introduce flagpipe name every built-in sink, so a new sink cannot go unmentioned."""
+    from flagpipe.core.host import BUILTIN_PLUGINS, create_plugin_host
+    from flagpipe.core.policy import PluginPolicy
+
+    types_ = create_plugin_host(PluginPolicy(autoload=False)).callback_types()
+    builtin = [name for name, t in types_.items() if t.plugin.name in BUILTIN_PLUGINS]
+    assert builtin, "no built-in callback type found"
+    text = (DOCS.parent / page).read_text(encoding="utf-8")
+    missing = [name for name in builtin if f"`{name}`" not in text]
+    assert not missing, f"{page} does not name the built-in callback type(s) {missing} (as `type`)"
+
+
 # -- links and examples ----------------------------------------------------------------------------
 
 

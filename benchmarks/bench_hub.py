@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python benchmarks/bench_hub.py [--flags 1000]
 Prints, for a few commit settings, how many commits 1,000 flags made, how long flagging took, and how
-long the last commit waited. The test Hub (tests/hf/hub.py) speaks the Hub's HTTP API to the real
-huggingface_hub client.
+long the last commit waited. The test Hub (tests/plugins/hf_dataset/hub.py) speaks the Hub's HTTP API
+to the real huggingface_hub client.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from rich.table import Table
 
 import flagpipe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hf"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins" / "hf_dataset"))
 from hub import running_hub
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(2000)

@@ -2,11 +2,12 @@
 
 Layout in the repo, under ``path_in_repo`` (default ``data/``):
 
-- ``<schema>/shard-<first event id>.parquet``: one shard per delivered batch, one row per flag. Image
-  and audio fields are real ``Image`` / ``Audio`` features (a struct of the file's bytes and name),
-  other fields are typed columns, then ``option``, ``username``, ``comment``, ``timestamp``, ``id``,
-  ``mode``, ``app``, ``session_id`` and ``metadata`` (JSON). ``<schema>`` names the set of fields, so
-  shards with different fields never share a folder (or a dataset config).
+- ``<schema>/shard-<first event id>.parquet``: one shard per delivered batch, one row per flag, written
+  by :mod:`flagpipe.plugins.parquet_shards`. Image and audio fields are real ``Image`` / ``Audio``
+  features (a struct of the file's bytes and name), other fields are typed columns, then ``option``,
+  ``username``, ``comment``, ``timestamp``, ``id``, ``mode``, ``app``, ``session_id`` and ``metadata``
+  (JSON). ``<schema>`` names the set of fields, so shards with different fields never share a folder
+  (or a dataset config).
 - ``files/<sha256><suffix>``: files of other kinds (video, file), stored once each by content; their
   column holds that path.
 - ``README.md``: a dataset card whose ``configs`` front matter points at the shards.
@@ -18,17 +19,15 @@ they build on; a concurrent commit (another replica) makes the commit retry on t
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import re
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator
 
 import flagpipe
+from flagpipe.plugins.http_retry import parse_retry_after
+from flagpipe.plugins.parquet_shards import overlapping_shards, schema_id, shard_ids, shard_path, write_shard
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flagpipe.hf_dataset")
 
-#: Field kinds stored as ``Image`` / ``Audio`` features inside the Parquet shards.
-EMBEDDED_KINDS = {"image": "Image", "audio": "Audio"}
 #: Columns after the fields, in order.
 META_COLUMNS = ("option", "username", "comment", "timestamp", "id", "mode", "app", "session_id", "metadata")
 _COMMIT_CONFLICT_TRIES = 5
@@ -81,23 +78,11 @@ class HFDatasetSettings(flagpipe.CallbackSettings):
         return clean + "/"
 
 
-def schema_id(event: FlagEvent) -> str:
-    """A short, stable name for an event's set of fields (names and kinds)."""
-    text = json.dumps([[f.name, f.kind] for f in event.fields])
-    return "schema-" + hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
 def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
-    retry_after = None
     headers = getattr(response, "headers", None)
-    if headers is not None and headers.get("retry-after"):
-        try:
-            retry_after = float(headers["retry-after"])
-        except ValueError:
-            retry_after = None
-    return status, retry_after
+    return status, parse_retry_after(headers.get("retry-after")) if headers is not None else None
 
 
 class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
@@ -209,14 +194,15 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
         operations: list[Any] = []
         for schema, group in groups.items():
             folder = f"{self.settings.path_in_repo}{schema}/"
-            path = f"{folder}shard-{group[0].id}.parquet"
+            path = shard_path(folder, group[0].id)
             held = self._ids_in_overlapping_shards(on_hub, folder, path, group[0].id, group[-1].id)
             kept = [e for e in group if e.id not in held]
             if not kept:
                 continue
-            shard, files = self._shard(kept)
-            operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=shard))
-            operations.extend(CommitOperationAdd(path_in_repo=p, path_or_fileobj=data) for p, data in files.items())
+            files_prefix = f"{self.settings.path_in_repo}files/"
+            shard = write_shard(kept, self._directory, META_COLUMNS, files_prefix)
+            operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=shard.data))
+            operations.extend(CommitOperationAdd(path_in_repo=p, path_or_fileobj=b) for p, b in shard.files.items())
         if operations:
             message = f"Add {len(events)} flag(s) ({events[0].id} .. {events[-1].id})"
             self._commit(operations, message, set(groups))
@@ -231,22 +217,14 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
 
     def _ids_in_overlapping_shards(self, on_hub: set[str], folder: str, own: str, first: str, last: str) -> set[str]:
         """Ids held by other shards of ``folder`` that start within ``first..last`` (only after a replay)."""
-        import pyarrow.parquet as pq
-
-        start = len(folder) + len("shard-")
-        overlapping = [
-            p
-            for p in on_hub
-            if p.startswith(folder + "shard-") and p != own and p.endswith(".parquet") and first <= p[start:-8] <= last
-        ]
         held: set[str] = set()
         api = self._client()
-        for path in overlapping:
+        for path in overlapping_shards(on_hub, folder, own, first, last):
             try:
                 local = api.hf_hub_download(self.settings.repo_id, path, repo_type="dataset")
             except Exception as exc:  # noqa: BLE001 - classified by HTTP status
                 raise self._explain(exc, f"reading {path}") from None
-            held.update(pq.read_table(local, columns=["id"]).column("id").to_pylist())
+            held.update(shard_ids(local))
         return held
 
     def _commit(self, operations: list[Any], message: str, schemas: set[str]) -> None:
@@ -295,92 +273,8 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
             return None
         return dataset_card(self.settings.repo_id, prefix, sorted(wanted))
 
-    def _shard(self, events: list[FlagEvent]) -> tuple[bytes, dict[str, bytes]]:
-        """Build one Parquet shard for events that share a field set; return it and the files to upload."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        files: dict[str, bytes] = {}
-        columns: dict[str, list[Any]] = {f.name: [] for f in events[0].fields}
-        types: dict[str, pa.DataType] = {}
-        features: dict[str, Any] = {}
-        media = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-        for template in events[0].fields:
-            if template.kind in EMBEDDED_KINDS:
-                types[template.name] = media
-                features[template.name] = {"_type": EMBEDDED_KINDS[template.kind]}
-            else:
-                arrow, feature = _value_type(template.kind)
-                types[template.name] = arrow
-                features[template.name] = feature
-        for event in events:
-            for field in event.fields:
-                columns[field.name].append(self._cell(field, files))
-        meta: dict[str, list[Any]] = {name: [] for name in META_COLUMNS}
-        for event in events:
-            meta["option"].append(event.option)
-            meta["username"].append(event.username)
-            meta["comment"].append(event.comment)
-            meta["timestamp"].append(event.created_at)
-            meta["id"].append(event.id)
-            meta["mode"].append(event.mode)
-            meta["app"].append(event.app)
-            meta["session_id"].append(event.session_id)
-            meta["metadata"].append(json.dumps(event.metadata, ensure_ascii=False, sort_keys=True))
-        arrays = [pa.array(columns[name], type=types[name]) for name in columns]
-        names = list(columns)
-        for name in META_COLUMNS:
-            if name in columns:  # a field already uses the name: the event's attribute gets a prefix
-                names.append(f"flag_{name}")
-            else:
-                names.append(name)
-            kind = pa.timestamp("us", tz="UTC") if name == "timestamp" else pa.string()
-            arrays.append(pa.array(meta[name], type=kind))
-            dtype = "timestamp[us, tz=UTC]" if name == "timestamp" else "string"
-            features[names[-1]] = {"dtype": dtype, "_type": "Value"}
-        table = pa.Table.from_arrays(arrays, names=names)
-        table = table.replace_schema_metadata({"huggingface": json.dumps({"info": {"features": features}})})
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer)
-        return buffer.getvalue(), files
-
-    def _cell(self, field: Any, files: dict[str, bytes]) -> Any:
-        if field.file is None:
-            if field.kind in EMBEDDED_KINDS:
-                return None
-            return _plain(field.value, field.kind)
-        assert self._directory is not None, "setup() was not called"
-        data = (self._directory / field.file.path).read_bytes()
-        suffix = PurePosixPath(field.file.path).suffix
-        name = f"{field.file.sha256}{suffix}"
-        if field.kind in EMBEDDED_KINDS:
-            return {"bytes": data, "path": field.file.original_name or name}
-        repo_path = f"{self.settings.path_in_repo}files/{name}"
-        files[repo_path] = data
-        return repo_path
-
     def close(self) -> None:
         """Nothing is buffered between deliveries: each batch is committed as it comes."""
-
-
-def _value_type(kind: str) -> tuple[Any, dict[str, Any]]:
-    import pyarrow as pa
-
-    if kind == "number":
-        return pa.float64(), {"dtype": "float64", "_type": "Value"}
-    if kind == "bool":
-        return pa.bool_(), {"dtype": "bool", "_type": "Value"}
-    return pa.string(), {"dtype": "string", "_type": "Value"}
-
-
-def _plain(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if kind == "number":
-        return float(value)
-    if kind == "bool":
-        return bool(value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _message(exc: BaseException) -> str:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
@@ -144,6 +146,21 @@ def test_the_commit_limit_is_retried_later_and_nothing_is_lost(tmp_path: Path, h
         hub.commits_per_hour = None
         assert flagger.flush(60)
     assert sorted(hub_ids(hub)) == sorted(ids)
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_the_hubs_retry_after_is_passed_on_in_either_form(tmp_path: Path, hub: Hub, form: str) -> None:
+    later = datetime.now(timezone.utc) + timedelta(seconds=30)
+    hub.retry_after = "30" if form == "seconds" else format_datetime(later, usegmt=True)
+    hub.commits_per_hour = 0
+    cfg = config(tmp_path, hub)
+    cfg["delivery"] = {"mode": "inline", "grace": 0}
+    with Flagger(cfg) as flagger:
+        receipt = flagger.flag({"n": 1})
+        lane = flagger.journal.lane("hf_dataset")  # type: ignore[union-attr]
+    assert "rate limit" in receipt.failed["hf_dataset"]
+    assert lane.last_error_at is not None
+    assert lane.next_attempt_at - lane.last_error_at == pytest.approx(30, abs=2)
 
 
 def test_two_replicas_committing_to_one_repo_keep_both_sets(tmp_path: Path, hub: Hub) -> None:

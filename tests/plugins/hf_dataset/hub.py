@@ -60,6 +60,7 @@ class Hub:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lock = threading.Lock()
         self.commits_per_hour: int | None = None
+        self.retry_after = "1"  # the Retry-After of the commit limit's 429
         #: Large-file storage: sha256 -> bytes, filled by LFS uploads.
         self.lfs: dict[str, bytes] = {}
         self.commit_times: list[float] = []
@@ -191,7 +192,7 @@ def build_app(hub: Hub) -> Starlette:
                 return _error(
                     429,
                     f"You have exceeded the rate limit for repository commits ({limit} per hour).",
-                    headers={"Retry-After": "1"},
+                    headers={"Retry-After": hub.retry_after},
                 )
             parent = header.get("parentCommit")
             if parent and parent != repo.head.oid:

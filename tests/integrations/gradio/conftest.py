@@ -18,7 +18,7 @@ pytest.importorskip("gradio", reason="the Gradio integration tests need gradio (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
 
 

@@ -25,7 +25,6 @@ from .values import ValueConverter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from types import TracebackType
 
     from gradio.blocks import Blocks
     from gradio.components import Component
@@ -243,9 +242,7 @@ class FlagpipeCallback(gr.FlaggingCallback):
     def __enter__(self) -> FlagpipeCallback:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

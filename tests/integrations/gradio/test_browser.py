@@ -106,7 +106,9 @@ def test_calculator_flag_as_wrong_sign_in_a_browser(browser: Any, example_config
     }
 
 
-def test_sepia_blocks_notice_and_flag_in_a_browser(browser: Any, example_config, tmp_path: Path) -> None:
+def test_sepia_blocks_notice_and_flag_in_a_browser(
+    browser: Any, example_config, tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
     from PIL import Image
     from playwright.sync_api import expect
 
@@ -128,6 +130,7 @@ def test_sepia_blocks_notice_and_flag_in_a_browser(browser: Any, example_config,
             page.close()
     finally:
         callback.close()
+    assert not [w for w in recwarn if "too many output values" in str(w.message)]
     (row,) = rows
     assert row["component 1"] == "0.5"
     for name in ("component 0", "component 2"):

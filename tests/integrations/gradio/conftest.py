@@ -67,6 +67,15 @@ def example_config(tmp_path: Path):
     return copy
 
 
+def upload_png(folder: Path) -> Path:
+    """An 8x6 orange PNG in ``folder``, as a user would upload to the sepia demo."""
+    from PIL import Image
+
+    image = folder / "upload.png"
+    Image.new("RGB", (8, 6), (200, 120, 40)).save(image)
+    return image
+
+
 def fn_index(demo: Any, predicate: Any) -> int:
     """The index of the app's event handler whose ``fn`` matches ``predicate``."""
     found = [index for index, block_fn in demo.fns.items() if predicate(block_fn)]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
-from .conftest import fn_index, load_example
+from .conftest import fn_index, load_example, upload_png
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,8 +21,7 @@ def test_sepia_flag_button_returns_nothing_to_its_missing_output(
 ) -> None:
     config = example_config("sepia")
     demo, callback = load_example("sepia").build_demo(config)
-    image = tmp_path / "upload.png"
-    Image.new("RGB", (8, 6), (200, 120, 40)).save(image)
+    image = upload_png(tmp_path)
     flag_event = fn_index(demo, lambda block_fn: len(block_fn.inputs) == 3)
     assert demo.fns[flag_event].outputs == []  # the guide's button has no output
     try:

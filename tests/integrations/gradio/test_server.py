@@ -12,7 +12,7 @@ from PIL import Image
 
 from flagpipe.integrations.gradio import FlagpipeCallback, interface_kwargs
 
-from .conftest import fn_index, load_example, serve
+from .conftest import fn_index, load_example, serve, upload_png
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,8 +103,7 @@ def test_sepia_blocks_stores_the_images_and_refers_to_them(
 ) -> None:
     config = example_config("sepia")
     demo, callback = load_example("sepia").build_demo(config)
-    image = tmp_path / "upload.png"
-    Image.new("RGB", (8, 6), (200, 120, 40)).save(image)
+    image = upload_png(tmp_path)
     filter_event = fn_index(demo, lambda block_fn: getattr(block_fn.fn, "__name__", "") == "sepia")
     flag_event = fn_index(demo, lambda block_fn: len(block_fn.inputs) == 3)
     try:

@@ -18,7 +18,7 @@ echo "== mypy --strict"
 .venv/bin/mypy
 echo "== mkdocs build --strict"
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir site
-# The browser test (tests/gradio/test_browser.py) drives Debian's Chromium; install it when we can (root, apt).
+# The browser test (tests/integrations/gradio/test_browser.py) drives Debian's Chromium; install it when we can (root, apt).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "== apt-get install chromium"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \

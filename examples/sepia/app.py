@@ -1,8 +1,9 @@
 """The sepia filter from Gradio's flagging guide: a Blocks app that wires its own Flag button.
 
 Run: pip install "flagpipe[gradio]" && python examples/sepia/app.py
-The setup() and flag() calls are the guide's, unchanged; only the callback is flagpipe's, and
-notice() shows the privacy notice from flagging.yaml beside the button.
+The setup() and flag() calls are the guide's; only the callback is flagpipe's, the button's handler
+returns nothing (its click has no output), and notice() shows the privacy notice from flagging.yaml
+beside the button.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def build_demo(config: str | Path = HERE / "flagging.yaml") -> tuple[gr.Blocks, 
     """The guide's Blocks demo, and its callback (close it when the app stops)."""
     callback = FlagpipeCallback(config)
 
+    def flag(*args: Any) -> None:
+        """Store the flagged values. The click has no output, so this returns nothing: handing back
+        flag()'s count would make Gradio warn that the function returned too many output values."""
+        callback.flag(list(args))
+
     with gr.Blocks() as demo:
         with gr.Row():
             with gr.Column():
@@ -51,7 +57,7 @@ def build_demo(config: str | Path = HERE / "flagging.yaml") -> tuple[gr.Blocks, 
         strength.change(sepia, [img_input, strength], img_output)
 
         # We can choose which components to flag -- in this case, we'll flag all of them
-        btn.click(lambda *args: callback.flag(list(args)), [img_input, strength, img_output], None, preprocess=False)
+        btn.click(flag, [img_input, strength, img_output], None, preprocess=False)
 
     return demo, callback
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import load_example, serve
+from .conftest import load_example, serve, upload_png
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -106,14 +106,14 @@ def test_calculator_flag_as_wrong_sign_in_a_browser(browser: Any, example_config
     }
 
 
-def test_sepia_blocks_notice_and_flag_in_a_browser(browser: Any, example_config, tmp_path: Path) -> None:
-    from PIL import Image
+def test_sepia_blocks_notice_and_flag_in_a_browser(
+    browser: Any, example_config, tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
     from playwright.sync_api import expect
 
     config = example_config("sepia")
     demo, callback = load_example("sepia").build_demo(config)
-    image = tmp_path / "upload.png"
-    Image.new("RGB", (8, 6), (200, 120, 40)).save(image)
+    image = upload_png(tmp_path)
     try:
         with serve(demo) as url:
             page = browser.new_page()
@@ -128,6 +128,7 @@ def test_sepia_blocks_notice_and_flag_in_a_browser(browser: Any, example_config,
             page.close()
     finally:
         callback.close()
+    assert not [w for w in recwarn if "too many output values" in str(w.message)]
     (row,) = rows
     assert row["component 1"] == "0.5"
     for name in ("component 0", "component 2"):

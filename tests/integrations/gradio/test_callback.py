@@ -1,4 +1,4 @@
-"""The callback without a server: components to fields, payloads to values, options, notice, config."""
+"""The callback without a server: components to fields, payloads to values, roles, options, config."""
 
 from __future__ import annotations
 
@@ -14,14 +14,7 @@ import pytest
 from PIL import Image
 
 from flagpipe import FieldSpec, Flagger
-from flagpipe.integrations.gradio import (
-    DEFAULT_AUTO_NOTICE,
-    FlagpipeCallback,
-    component_field,
-    interface_kwargs,
-    notice,
-    notice_text,
-)
+from flagpipe.integrations.gradio import FlagpipeCallback
 
 
 def png_file(folder: Path, name: str = "photo.png", colour: str = "red") -> Path:
@@ -43,28 +36,6 @@ def rows(directory: Path) -> list[dict[str, str]]:
 def test_importing_flagpipe_does_not_import_gradio() -> None:
     code = "import sys, flagpipe; flagpipe.Flagger; flagpipe.read_flags; assert 'gradio' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-@pytest.mark.parametrize(
-    ("component", "kind"),
-    [
-        (gr.Number(), "number"),
-        (gr.Slider(0, 10), "number"),
-        (gr.Checkbox(), "bool"),
-        (gr.Textbox(), "text"),
-        (gr.Radio(["a", "b"]), "text"),
-        (gr.Dropdown(["a", "b"]), "text"),
-        (gr.Dropdown(["a", "b"], multiselect=True), "json"),
-        (gr.CheckboxGroup(["a", "b"]), "json"),
-        (gr.Image(), "image"),
-        (gr.Audio(), "audio"),
-        (gr.Video(), "video"),
-        (gr.File(), "file"),
-        (gr.JSON(), "json"),
-    ],
-)
-def test_component_kinds(component: gr.components.Component, kind: str) -> None:
-    assert component_field(component, 3) == FieldSpec("component 3", kind=kind)
 
 
 def test_labels_are_field_names_with_gradio_fallback_and_repeats_numbered(tmp_path: Path) -> None:
@@ -276,45 +247,6 @@ def test_a_given_flagger_is_used_and_left_open(tmp_path: Path) -> None:
             assert callback.fields == (FieldSpec("x", kind="number", role="output"),)
             assert callback.flag([3]) == 1
         assert flagger.flag({"x": 4})  # still open
-
-
-def test_interface_kwargs_from_yaml(tmp_path: Path) -> None:
-    path = tmp_path / "flagging.yaml"
-    path.write_text("mode: manual\noptions: [wrong sign, [Off by one, off_by_one]]\ndir: out\nnotice: Kept.\n")
-    kwargs = interface_kwargs(path, article="About this app.")
-    callback = kwargs.pop("flagging_callback")
-    assert isinstance(callback, FlagpipeCallback)
-    assert kwargs == {
-        "flagging_mode": "manual",
-        "flagging_options": [("Flag as wrong sign", "wrong sign"), ("Flag as Off by one", "off_by_one")],
-        "flagging_dir": str(tmp_path / "out"),
-        "article": "About this app.\n\nKept.",
-    }
-    assert interface_kwargs({"dir": str(tmp_path)})["flagging_options"] is None
-
-
-@pytest.mark.parametrize(
-    ("config", "expected"),
-    [
-        ({}, None),
-        ({"notice": "Kept for review."}, "Kept for review."),
-        ({"mode": "auto"}, DEFAULT_AUTO_NOTICE),
-        ({"mode": "auto", "notice": "Saved."}, "Saved."),
-        ({"mode": "auto", "notice": False}, None),
-        ({"mode": "never", "notice": "Kept."}, None),
-    ],
-)
-def test_notice_text(config: dict[str, object], expected: str | None) -> None:
-    assert notice_text(config) == expected
-
-
-def test_notice_renders_markdown_in_blocks() -> None:
-    with gr.Blocks():
-        shown = notice({"notice": "**Kept**"}, elem_classes="mine")
-        assert notice({}) is None
-    assert isinstance(shown, gr.Markdown)
-    assert shown.value == "**Kept**"
-    assert shown.elem_classes == ["flagpipe-notice", "mine"]
 
 
 def test_config_fields_for_some_components_open_one_csv(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ pytest.importorskip("gradio", reason="the Gradio integration tests need gradio (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
 
 
@@ -65,6 +65,15 @@ def example_config(tmp_path: Path):
         return target
 
     return copy
+
+
+def upload_png(folder: Path) -> Path:
+    """An 8x6 orange PNG in ``folder``, as a user would upload to the sepia demo."""
+    from PIL import Image
+
+    image = folder / "upload.png"
+    Image.new("RGB", (8, 6), (200, 120, 40)).save(image)
+    return image
 
 
 def fn_index(demo: Any, predicate: Any) -> int:

@@ -25,6 +25,7 @@ log = logging.getLogger("flagpipe")
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
     from pathlib import Path
     from types import TracebackType
 
@@ -217,6 +218,25 @@ class Flagger:
             return FlagReceipt(None, False, reason=f"record() stores only in auto mode (mode is {self.mode})")
         return self._submit(values, "auto", option, username, comment, metadata, session_id)
 
+    def _flag_imported(
+        self,
+        values: Mapping[str, Any],
+        *,
+        event_id: str,
+        created_at: datetime | None,
+        option: str | None,
+        username: str | None,
+        metadata: Mapping[str, Any],
+    ) -> FlagReceipt:
+        """Flag a sample read from another tool's files, keeping the id and time it was given there.
+
+        Like :meth:`flag`, with the event's ``id`` and ``created_at`` (None: now) set by the caller,
+        for ``flagpipe import-gradio``, whose derived ids make importing twice add nothing.
+        """
+        return self._submit(
+            values, "manual", option, username, None, metadata, None, event_id=event_id, created_at=created_at
+        )
+
     def _submit(
         self,
         values: Mapping[str, Any],
@@ -226,6 +246,9 @@ class Flagger:
         comment: str | None,
         metadata: Mapping[str, Any] | None,
         session_id: str | None,
+        *,
+        event_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> FlagReceipt:
         if self._closed:
             raise RuntimeError("this Flagger is closed")
@@ -233,6 +256,7 @@ class Flagger:
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
         fields = self._fields(values)
+        given: dict[str, Any] = {"id": event_id, "created_at": created_at}
         event = FlagEvent(
             mode=mode,
             option=stored_option,
@@ -242,6 +266,7 @@ class Flagger:
             app=self.config.app,
             fields=fields,
             metadata=dict(metadata or {}),
+            **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)
         if self.plugins.should_drop(event):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, field_validator
 
 import flagpipe
+from flagpipe.core.columns import HUB_COLUMNS, names
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,8 +43,8 @@ log = logging.getLogger("flagpipe.hf_dataset")
 
 #: Field kinds stored as ``Image`` / ``Audio`` features inside the Parquet shards.
 EMBEDDED_KINDS = {"image": "Image", "audio": "Audio"}
-#: Columns after the fields, in order.
-META_COLUMNS = ("option", "username", "comment", "timestamp", "id", "mode", "app", "session_id", "metadata")
+#: Columns after the fields, in order (the hub layout of :mod:`flagpipe.core.columns`).
+META_COLUMNS = names(HUB_COLUMNS)
 _COMMIT_CONFLICT_TRIES = 5
 
 
@@ -318,15 +319,11 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
                 columns[field.name].append(self._cell(field, files))
         meta: dict[str, list[Any]] = {name: [] for name in META_COLUMNS}
         for event in events:
-            meta["option"].append(event.option)
-            meta["username"].append(event.username)
-            meta["comment"].append(event.comment)
-            meta["timestamp"].append(event.created_at)
-            meta["id"].append(event.id)
-            meta["mode"].append(event.mode)
-            meta["app"].append(event.app)
-            meta["session_id"].append(event.session_id)
-            meta["metadata"].append(json.dumps(event.metadata, ensure_ascii=False, sort_keys=True))
+            for column in HUB_COLUMNS:
+                value = column.of(event)
+                if column.name == "metadata":
+                    value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+                meta[column.name].append(value)
         arrays = [pa.array(columns[name], type=types[name]) for name in columns]
         names = list(columns)
         for name in META_COLUMNS:

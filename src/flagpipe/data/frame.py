@@ -23,17 +23,19 @@ __all__ = ["Layout", "column_series", "flatten", "frame_kind", "records_to_frame
 _EVENT_COLUMNS = names(FRAME_COLUMNS)
 
 
+#: Python types of JSON scalars and their kinds, in the order they are checked (a bool is an int).
+_SCALAR_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    ((int, float), "number"),
+    (str, "text"),
+)
+
+
 def value_kind(value: Any) -> str | None:
     """The kind of a JSON value (``number``, ``bool``, ``text`` or ``json``); None for None."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    return "json"
+    return next((kind for types, kind in _SCALAR_KINDS if isinstance(value, types)), "json")
 
 
 def frame_kind(kind: str) -> str:

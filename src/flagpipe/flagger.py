@@ -218,25 +218,6 @@ class Flagger:
             return FlagReceipt(None, False, reason=f"record() stores only in auto mode (mode is {self.mode})")
         return self._submit(values, "auto", option, username, comment, metadata, session_id)
 
-    def _flag_imported(
-        self,
-        values: Mapping[str, Any],
-        *,
-        event_id: str,
-        created_at: datetime | None,
-        option: str | None,
-        username: str | None,
-        metadata: Mapping[str, Any],
-    ) -> FlagReceipt:
-        """Flag a sample read from another tool's files, keeping the id and time it was given there.
-
-        Like :meth:`flag`, with the event's ``id`` and ``created_at`` (None: now) set by the caller,
-        for ``flagpipe import-gradio``, whose derived ids make importing twice add nothing.
-        """
-        return self._submit(
-            values, "manual", option, username, None, metadata, None, event_id=event_id, created_at=created_at
-        )
-
     def _submit(
         self,
         values: Mapping[str, Any],
@@ -250,6 +231,7 @@ class Flagger:
         event_id: str | None = None,
         created_at: datetime | None = None,
     ) -> FlagReceipt:
+        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
         if self._closed:
             raise RuntimeError("this Flagger is closed")
         stored_option = self._resolve_option(option)

@@ -150,13 +150,16 @@ def _import_row(
         metadata["gradio_flag"] = option
         option = None
     try:
-        receipt = flagger._flag_imported(
+        receipt = flagger._submit(  # flag()'s own path, with the row's id and time
             values,
-            event_id=event_id,
-            created_at=record.timestamp,
+            "manual",
             option=option,
             username=record.username,
+            comment=None,
             metadata=metadata,
+            session_id=None,
+            event_id=event_id,
+            created_at=record.timestamp,
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flagpipe.plugins.csv import read_rows
+from tests.csv_log import read_rows
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

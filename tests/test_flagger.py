@@ -7,11 +7,11 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.csv_log import read_rows
 
 from flagpipe import FieldSpec, Flagger
 from flagpipe.core.files import FileTooLargeError
 from flagpipe.core.journal import JOURNAL_PATH
-from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

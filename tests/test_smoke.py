@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tests.csv_log import read_rows
+
 from flagpipe import Flagger
-from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

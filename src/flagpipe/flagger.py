@@ -25,6 +25,7 @@ log = logging.getLogger("flagpipe")
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
     from pathlib import Path
     from types import TracebackType
 
@@ -226,13 +227,18 @@ class Flagger:
         comment: str | None,
         metadata: Mapping[str, Any] | None,
         session_id: str | None,
+        *,
+        event_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> FlagReceipt:
+        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
         if self._closed:
             raise RuntimeError("this Flagger is closed")
         stored_option = self._resolve_option(option)
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
         fields = self._fields(values)
+        given: dict[str, Any] = {"id": event_id, "created_at": created_at}
         event = FlagEvent(
             mode=mode,
             option=stored_option,
@@ -242,6 +248,7 @@ class Flagger:
             app=self.config.app,
             fields=fields,
             metadata=dict(metadata or {}),
+            **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)
         if self.plugins.should_drop(event):

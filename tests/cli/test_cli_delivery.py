@@ -7,9 +7,9 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
+from tests.csv_log import read_rows
 
 from flagpipe.cli import cli
-from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

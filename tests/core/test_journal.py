@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.csv_log import read_rows
 
 from flagpipe import Flagger
 from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError
 from flagpipe.core.retention import parse_age
-from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,11 +7,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.csv_log import read_rows
 
 import flagpipe
 from flagpipe import Flagger
 from flagpipe.core.callback import DestinationDisabledError
-from flagpipe.plugins.csv import read_rows
 
 from .http_sink import PostPlugin, Sink, running_sink
 

@@ -12,10 +12,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.csv_log import read_rows
 
 from flagpipe import Flagger
 from flagpipe.core.journal import Journal
-from flagpipe.plugins.csv import read_rows
 
 LOOP = Path(__file__).with_name("flag_loop.py")
 pytestmark = pytest.mark.slow

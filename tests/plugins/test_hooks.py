@@ -15,6 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel, ConfigDict, Field
+from tests.csv_log import read_rows
 
 import flagpipe
 from flagpipe import Callback, CallbackSettings, EncodedFile, FlagEvent, Flagger, PermanentError, ValueKind, hookimpl
@@ -22,7 +23,6 @@ from flagpipe.cli import cli
 from flagpipe.core import hookspecs
 from flagpipe.core.host import PluginConflictError, PluginError, create_plugin_host
 from flagpipe.core.policy import PluginPolicy
-from flagpipe.plugins.csv import read_rows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flagpipe import FieldValue, FileRef, FlagEvent
+from flagpipe.core.columns import HUB_COLUMNS, names
 from flagpipe.plugins.parquet_shards import (
     EMBEDDED_KINDS,
     build_table,
@@ -25,7 +26,7 @@ from flagpipe.plugins.parquet_shards import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-META = ("option", "username", "timestamp", "id", "metadata")
+META = tuple(c for c in HUB_COLUMNS if c.name in ("option", "username", "timestamp", "id", "metadata"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -54,7 +55,7 @@ def event(directory: Path, n: int, created_at: datetime | None = None) -> FlagEv
 def test_columns_are_typed_and_declared_as_features(tmp_path: Path) -> None:
     events = [event(tmp_path, n, datetime(2026, 1, 1, tzinfo=timezone.utc)) for n in range(3)]
     table, files = build_table(events, tmp_path, META, "data/files/")
-    assert table.column_names == ["num", "ok", "data", "image", "audio", "doc", *META]
+    assert table.column_names == ["num", "ok", "data", "image", "audio", "doc", *names(META)]
     rows = table.to_pylist()
     assert [r["num"] for r in rows] == [0.0, 1.0, 2.0] and [r["ok"] for r in rows] == [True, False, True]
     assert rows[1]["data"] == '{"n": 1}' and rows[1]["metadata"] == '{"a": [1], "b": 1}'
@@ -73,7 +74,7 @@ def test_columns_are_typed_and_declared_as_features(tmp_path: Path) -> None:
 
 def test_a_meta_column_a_field_already_uses_gets_a_prefix(tmp_path: Path) -> None:
     flag = FlagEvent(fields=(FieldValue(name="id", value="the field"),), option="x")
-    table, _ = build_table([flag], tmp_path, ("option", "id"), "files/")
+    table, _ = build_table([flag], tmp_path, tuple(c for c in HUB_COLUMNS if c.name in ("option", "id")), "files/")
     assert table.column_names == ["id", "option", "flag_id"]
     assert table.to_pylist() == [{"id": "the field", "option": "x", "flag_id": flag.id}]
 

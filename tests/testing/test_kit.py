@@ -72,7 +72,9 @@ def test_make_flagger_wires_one_callback_delivering_inline(make_flagger: Any, fl
 
 
 def test_make_flagger_uses_a_builtin_as_it_is(make_flagger: Any, flagging_dir: Path) -> None:
-    from flagpipe.plugins.csv import CSVCallback, read_rows
+    from tests.csv_log import read_rows
+
+    from flagpipe.plugins.csv import CSVCallback
 
     with make_flagger(CSVCallback, name="log") as flagger:
         receipt = flagger.flag({"text": "hello"})

@@ -82,7 +82,7 @@ def export(
 ) -> None:
     """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
     from flagpipe.data.export import export_flags
-    from flagpipe.data.read import parse_since
+    from flagpipe.data.records import parse_since
 
     loaded = _load(ctx, config)
     parse_since(since)  # a bad time is an error before anything is read

@@ -73,22 +73,12 @@ def load_config(
     env = os.environ if env is None else env
     lines: dict[KeyPath, int] = {}
     if path is not None:
-        file = Path(path)
-        source = str(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError([ConfigProblem(source, None, (), f"cannot read config: {exc.strerror}")]) from None
-        raw, lines = parse_yaml(text, source)
-        if raw is None:
-            raw = {}
-        root = file.resolve().parent
+        source, raw, lines = _read_file(path)
+        root = Path(path).resolve().parent
     else:
         source = "<config>"
         raw = dict(data or {})
         root = (base_dir or Path.cwd()).resolve()
-    if not isinstance(raw, dict):
-        raise ConfigError([ConfigProblem(source, line_of((), lines), (), "the config must be a mapping of keys")])
     raw = interpolate(raw, env, source=source, lines=lines)
     override = env.get(ENV_MODE)
     if override:
@@ -110,10 +100,47 @@ def load_config(
             problem = ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))
             raise ConfigError([*earlier, problem]) from None
     chain = _resolve_chain(config, plugins, source, lines, earlier)
-    directory = Path(config.dir)
-    if not directory.is_absolute():
-        directory = root / directory
-    return LoadedConfig(config, source, directory, plugins, chain)
+    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain)
+
+
+def config_directory(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Path:
+    """The flagging directory a YAML config names, resolved as :func:`load_config` does.
+
+    Only ``dir`` is read (``${VAR}`` interpolated, relative to the file's folder): no plugin is
+    loaded and no callback is checked, so a callback's unset variable does not matter here.
+
+    :raises ConfigError: when the file cannot be read, or its ``dir`` is not valid.
+    """
+    env = os.environ if env is None else env
+    source, raw, lines = _read_file(path)
+    only_dir = interpolate({k: v for k, v in raw.items() if k == "dir"}, env, source=source, lines=lines)
+    config = _validate(FlagpipeConfig, only_dir, source, lines, ())
+    return _directory(config.dir, Path(path).resolve().parent)
+
+
+def _read_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any], dict[KeyPath, int]]:
+    """A YAML config's source name, its data (a mapping) and the line of every key."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(source, None, (), f"cannot read config: {exc.strerror}")]) from None
+    raw, lines = parse_yaml(text, source)
+    if raw is None:
+        raw = {}
+    _require_mapping(raw, source, lines)
+    return source, raw, lines
+
+
+def _require_mapping(raw: Any, source: str, lines: Mapping[KeyPath, int]) -> None:
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigProblem(source, line_of((), lines), (), "the config must be a mapping of keys")])
+
+
+def _directory(value: str, root: Path) -> Path:
+    """The flagging directory ``value``, taken from ``root`` when relative."""
+    directory = Path(value)
+    return directory if directory.is_absolute() else root / directory
 
 
 def _without_bad_keys(raw: dict[str, Any], problems: tuple[ConfigProblem, ...]) -> FlagpipeConfig | None:

@@ -1,15 +1,14 @@
 """``flagpipe import-gradio``: turn a Gradio flagging folder into flagpipe events.
 
 Each row of the folder's ``log.csv`` / ``dataset<N>.csv`` (parsed by
-:func:`flagpipe.data.read.parse_gradio_csv`) is flagged through a :class:`~flagpipe.Flagger` built from
+:func:`flagpipe.data.gradio_csv.parse_gradio_csv`) is flagged through a :class:`~flagpipe.Flagger` built from
 the config, so files are copied into the flagging directory the usual way and every event goes
 through the configured plugins and callback chain.
 
 Importing is idempotent. A row's event id is derived from the row (a UUIDv7 whose time part is the
 Gradio timestamp and whose other bits come from a SHA-256 of the CSV's name, the row's number and its
-cells), and a row whose id is already in the journal is skipped. The id and ``created_at`` (the
-Gradio timestamp, naive local time taken as this machine's local time) are set by a
-``flagpipe_prepare_event`` hook registered for the import only, because ``Flagger.flag`` takes neither.
+cells), and a row whose id is already in the journal is skipped. The event gets that id and, as
+``created_at``, the Gradio timestamp (naive local time taken as this machine's local time).
 Each event's metadata records ``imported_from`` (the CSV's path) and ``source_row`` (the row key).
 """
 
@@ -23,19 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.event import FILE_KINDS
-from flagpipe.core.hookspecs import hookimpl
-from flagpipe.data.read import FlagRecord, SourceError, detect_csv_format, gradio_csv_files, parse_gradio_csv
+from flagpipe.data.gradio_csv import gradio_csv_files, parse_gradio_csv
+from flagpipe.data.read import detect_csv_format
+from flagpipe.data.records import SourceError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from flagpipe.config.loader import LoadedConfig
-    from flagpipe.core.event import FlagEvent
     from flagpipe.core.schema import FlagSchema
+    from flagpipe.data.records import FlagRecord
     from flagpipe.flagger import Flagger
-
-#: The name the import's ``flagpipe_prepare_event`` hook is registered under.
-PLUGIN_NAME = "flagpipe-import-gradio"
 
 
 @dataclass
@@ -58,25 +55,6 @@ def imported_event_id(key: str, timestamp: datetime | None) -> str:
     rand_b = int.from_bytes(digest[2:10], "big") & ((1 << 62) - 1)
     value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
     return str(uuid.UUID(int=value))
-
-
-class _ImportedIdentity:
-    """A ``flagpipe_prepare_event`` hook that gives the next flagged row its stable id and time."""
-
-    def __init__(self) -> None:
-        self.key: str | None = None
-        self.event_id: str | None = None
-        self.created_at: datetime | None = None
-
-    @hookimpl(tryfirst=True)
-    def flagpipe_prepare_event(self, event: FlagEvent) -> FlagEvent | None:
-        """Set the id and time of the row being imported."""
-        if self.key is None or event.metadata.get("source_row") != self.key:
-            return None
-        update: dict[str, Any] = {"id": self.event_id}
-        if self.created_at is not None:
-            update["created_at"] = self.created_at
-        return event.model_copy(update=update)
 
 
 def _csv_files(source: Path) -> list[Path]:
@@ -130,9 +108,8 @@ def import_gradio(
     option_names = {c.value for c in loaded.config.options} | {c.label for c in loaded.config.options}
     parsed = [(path, parse_gradio_csv(path, known_options=option_names)) for path in report.files]
     total = sum(len(records) for _, records in parsed)
-    identity = _ImportedIdentity()
     done = 0
-    with loaded.plugins.registered(identity, name=PLUGIN_NAME), Flagger(loaded) as flagger:
+    with Flagger(loaded) as flagger:
         journal = flagger.journal
         if journal is None:
             raise ValueError("flagging mode is never: nothing can be imported")
@@ -144,7 +121,7 @@ def import_gradio(
                 if journal.seq_of(event_id) is not None:
                     report.skipped += 1
                 else:
-                    _import_row(flagger, identity, record, event_id, path, f"{path.name} row {index + 1}", report)
+                    _import_row(flagger, record, event_id, path, f"{path.name} row {index + 1}", report)
                 if progress is not None:
                     progress(done, total)
         flagger.flush()
@@ -156,7 +133,6 @@ def import_gradio(
 
 def _import_row(
     flagger: Flagger,
-    identity: _ImportedIdentity,
     record: FlagRecord,
     event_id: str,
     path: Path,
@@ -173,14 +149,20 @@ def _import_row(
         report.warnings.append(f"{where}: option {option!r} is not configured; kept as metadata gradio_flag")
         metadata["gradio_flag"] = option
         option = None
-    identity.key, identity.event_id, identity.created_at = record.source_key, event_id, record.timestamp
     try:
-        try:
-            receipt = flagger.flag(values, option=option, username=record.username, metadata=metadata)
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
-    finally:
-        identity.key = identity.event_id = identity.created_at = None
+        receipt = flagger._submit(  # flag()'s own path, with the row's id and time
+            values,
+            "manual",
+            option=option,
+            username=record.username,
+            comment=None,
+            metadata=metadata,
+            session_id=None,
+            event_id=event_id,
+            created_at=record.timestamp,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     if receipt.stored:
         report.imported += 1
     else:

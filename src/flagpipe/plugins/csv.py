@@ -12,7 +12,6 @@ import contextlib
 import csv
 import errno
 import io
-import json
 import os
 import threading
 from collections import deque
@@ -23,32 +22,20 @@ from filelock import FileLock
 from pydantic import Field, field_validator
 
 import flagpipe
+from flagpipe.core.cells import format_cell, neutralize
+from flagpipe.core.columns import csv_columns, names
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from flagpipe import FlagEvent, FlagSchema
+    from flagpipe.core.columns import MetaColumn
 
-#: Characters that make a spreadsheet treat a cell as a formula (plus the quote used to escape them).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
 #: How many of the newest ids a CSV file remembers to skip replayed events (twice the largest batch).
 RECENT_IDS = 20_000
-#: Columns after the field labels, in order (``extra_columns`` and ``id`` follow).
-META_COLUMNS = ("flag", "username", "timestamp")
 
+#: The event attributes ``extra_columns`` may add (the extra columns of :mod:`flagpipe.core.columns`).
 ExtraColumn = Literal["comment", "session_id", "app", "mode", "metadata"]
-
-
-def neutralize(text: str) -> str:
-    """Prefix a cell that a spreadsheet could run as a formula with ``'`` (reversibly)."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def unneutralize(text: str) -> str:
-    """Undo :func:`neutralize`."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
-        return text[1:]
-    return text
 
 
 class CSVSettings(flagpipe.CallbackSettings):
@@ -81,6 +68,7 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         self._directory: Path | None = None
         self._lock = threading.Lock()
         self._files: dict[tuple[str, ...], _CSVFile] = {}
+        self._columns: tuple[MetaColumn, ...] = csv_columns(settings.extra_columns, id_column=settings.id_column)
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Open (or create) the file whose header matches ``schema``, reading the ids it holds afresh."""
@@ -93,10 +81,7 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
 
     def header(self, labels: Sequence[str]) -> tuple[str, ...]:
         """The header row for events with these field labels."""
-        columns = [*labels, *META_COLUMNS, *self.settings.extra_columns]
-        if self.settings.id_column:
-            columns.append("id")
-        return tuple(columns)
+        return (*labels, *names(self._columns, csv=True))
 
     def deliver(self, events: Sequence[FlagEvent]) -> None:
         """Append one row per event not already in its file."""
@@ -123,11 +108,13 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
 
     def _row(self, event: FlagEvent) -> list[str]:
         cells = [format_cell(f.file.path if f.file is not None else f.value) for f in event.fields]
-        cells += [format_cell(event.option), format_cell(event.username), event.created_at.isoformat()]
-        for column in self.settings.extra_columns:
-            cells.append(format_cell(getattr(event, column)))
-        if self.settings.id_column:
-            cells.append(event.id)
+        for column in self._columns:
+            if column.name == "timestamp":
+                cells.append(event.created_at.isoformat())
+            elif column.name == "id":
+                cells.append(event.id)
+            else:
+                cells.append(format_cell(column.of(event)))
         return cells
 
     def close(self) -> None:
@@ -153,19 +140,6 @@ def _classified() -> Iterator[None]:
         if exc.errno in _TRANSIENT_ERRNOS:
             raise flagpipe.RetryableError(message) from exc
         raise flagpipe.PermanentError(message + "; fix it, then flagpipe retry") from exc
-
-
-def format_cell(value: Any) -> str:
-    """Render one value as a CSV cell: numbers plainly, booleans as true/false, text neutralized, JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return neutralize(value)
-    return neutralize(json.dumps(value, ensure_ascii=False))
 
 
 def _encode_row(cells: Sequence[str]) -> bytes:
@@ -276,16 +250,6 @@ def _read_ids(path: Path) -> RecentIds:
             if row:
                 ids.add(row[-1])
     return ids
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Read a CSV log written by this callback into dicts keyed by column, un-neutralized."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        return []
-    header = [unneutralize(c) for c in rows[0]]
-    return [dict(zip(header, (unneutralize(c) for c in row), strict=False)) for row in rows[1:]]
 
 
 @flagpipe.hookimpl

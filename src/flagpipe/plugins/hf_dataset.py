@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, field_validator
 
 import flagpipe
+from flagpipe.core.columns import HUB_COLUMNS, names
 from flagpipe.plugins.http_retry import parse_retry_after
 from flagpipe.plugins.parquet_shards import overlapping_shards, schema_id, shard_ids, shard_path, write_shard
 
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flagpipe.hf_dataset")
 
-#: Columns after the fields, in order.
-META_COLUMNS = ("option", "username", "comment", "timestamp", "id", "mode", "app", "session_id", "metadata")
+#: Columns after the fields, in order (the hub layout of :mod:`flagpipe.core.columns`).
+META_COLUMNS = names(HUB_COLUMNS)
 _COMMIT_CONFLICT_TRIES = 5
 
 
@@ -200,7 +201,7 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
             if not kept:
                 continue
             files_prefix = f"{self.settings.path_in_repo}files/"
-            shard = write_shard(kept, self._directory, META_COLUMNS, files_prefix)
+            shard = write_shard(kept, self._directory, HUB_COLUMNS, files_prefix)
             operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=shard.data))
             operations.extend(CommitOperationAdd(path_in_repo=p, path_or_fileobj=b) for p, b in shard.files.items())
         if operations:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from flagpipe import FieldValue, FlagEvent
+    from flagpipe.core.columns import MetaColumn
 
 __all__ = [
     "EMBEDDED_KINDS",
@@ -90,13 +91,14 @@ def shard_ids(source: str | Path) -> list[str]:
 
 
 def write_shard(
-    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[str], files_prefix: str
+    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[MetaColumn], files_prefix: str
 ) -> Shard:
     """Build the shard of ``events`` (which share one field set) as Parquet bytes, with its files.
 
     :param directory: the flagging dir the events' files are read from.
-    :param meta_columns: the event attributes after the fields, in order (``timestamp`` is the
-        creation time, ``metadata`` its JSON); a name a field already uses gets a ``flag_`` prefix.
+    :param meta_columns: the event's columns after the fields, in order (a layout of
+        :mod:`flagpipe.core.columns`; ``metadata`` is stored as JSON); a name a field already uses
+        gets a ``flag_`` prefix.
     :param files_prefix: where files of other kinds go, such as ``data/files/``.
     """
     import pyarrow.parquet as pq
@@ -108,7 +110,7 @@ def write_shard(
 
 
 def build_table(
-    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[str], files_prefix: str
+    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[MetaColumn], files_prefix: str
 ) -> tuple[pa.Table, dict[str, bytes]]:
     """The Arrow table of :func:`write_shard`, with its ``huggingface`` features, and the files to store."""
     import pyarrow as pa
@@ -129,22 +131,20 @@ def build_table(
             columns[value.name].append(_cell(value, directory, files_prefix, files))
     arrays = [pa.array(columns[name], type=types[name]) for name in columns]
     names = list(columns)
-    for name in meta_columns:
+    for column in meta_columns:
+        name = column.name
         names.append(f"flag_{name}" if name in columns else name)
         timestamp = name == "timestamp"
         kind = pa.timestamp("us", tz="UTC") if timestamp else pa.string()
-        arrays.append(pa.array([_meta_value(event, name) for event in events], type=kind))
+        arrays.append(pa.array([_meta_value(event, column) for event in events], type=kind))
         features[names[-1]] = {"dtype": "timestamp[us, tz=UTC]" if timestamp else "string", "_type": "Value"}
     table = pa.Table.from_arrays(arrays, names=names)
     return table.replace_schema_metadata({"huggingface": json.dumps({"info": {"features": features}})}), files
 
 
-def _meta_value(event: FlagEvent, name: str) -> Any:
-    if name == "timestamp":
-        return event.created_at
-    if name == "metadata":
-        return json.dumps(event.metadata, ensure_ascii=False, sort_keys=True)
-    return getattr(event, name)
+def _meta_value(event: FlagEvent, column: MetaColumn) -> Any:
+    value = column.of(event)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if column.name == "metadata" else value
 
 
 def _cell(value: FieldValue, directory: Path | None, files_prefix: str, files: dict[str, bytes]) -> Any:

@@ -14,7 +14,8 @@ import pytest
 pd = pytest.importorskip("pandas")
 
 from flagpipe import read_flags  # noqa: E402
-from flagpipe.data.read import detect_csv_format, unescape_gradio  # noqa: E402
+from flagpipe.data.gradio_csv import unescape_gradio  # noqa: E402
+from flagpipe.data.read import detect_csv_format  # noqa: E402
 
 from .conftest import png  # noqa: E402
 

@@ -72,6 +72,27 @@ def test_config_file_source(small_journal: Path) -> None:
     assert len(read_flags(config)) == 200
 
 
+def test_config_file_source_reads_only_the_dir(
+    small_journal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("FLAGS_HOME", str(small_journal.parent))
+    config = tmp_path / "elsewhere" / "flagging.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        "version: 1\n"
+        "dir: ${FLAGS_HOME}/flagged\n"
+        "plugins: {require: [not-installed>=9]}\n"
+        "callbacks:\n"
+        "  - type: webhook\n"
+        "    url: ${SLACK_WEBHOOK_URL}\n"
+        "    format: slack\n"
+        "  - type: not_a_callback_type\n",
+        encoding="utf-8",
+    )
+    assert len(read_flags(config)) == 200  # the unset variable and the chain are never looked at
+
+
 def test_filters(small_journal: Path) -> None:
     frame = read_flags(small_journal)
     middle = frame["timestamp"].iloc[100].to_pydatetime()

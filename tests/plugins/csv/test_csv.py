@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from tests.csv_log import read_rows
 
 from flagpipe import FieldSpec, FieldValue, FlagEvent, Flagger, FlagSchema
-from flagpipe.plugins.csv import CSVCallback, CSVSettings, neutralize, read_rows, unneutralize
+from flagpipe.plugins.csv import CSVCallback, CSVSettings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,12 +40,6 @@ def test_formula_cells_are_neutralised_and_read_back(tmp_path: Path, text: str) 
         raw = list(csv.reader(handle))[1][0]
     assert raw == "'" + text
     assert read_rows(tmp_path / "log.csv")[0]["text"] == text
-
-
-def test_neutralize_round_trip_and_harmless_text() -> None:
-    for text in ["plain", "", "a=b", "1-2", "'"]:
-        assert unneutralize(neutralize(text)) == text
-    assert neutralize("plain") == "plain"
 
 
 def test_numbers_stay_numbers_but_text_that_looks_negative_is_escaped(tmp_path: Path, plugins: PluginHost) -> None:
@@ -199,3 +194,12 @@ def test_recent_ids_stay_bounded() -> None:
     ids.add("9")
     assert len(ids) == 3
     assert [str(n) in ids for n in range(10)] == [False] * 7 + [True] * 3
+
+
+def test_extra_columns_are_the_extra_columns_of_the_meta_table() -> None:
+    from typing import get_args
+
+    from flagpipe.core.columns import CSV_EXTRAS, names
+    from flagpipe.plugins.csv import ExtraColumn
+
+    assert get_args(ExtraColumn) == names(CSV_EXTRAS, csv=True)

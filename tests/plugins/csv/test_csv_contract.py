@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flagpipe.plugins.csv import CSVCallback, read_rows
+from tests.csv_log import read_rows
+
+from flagpipe.plugins.csv import CSVCallback
 from flagpipe.testing import CallbackContract
 
 if TYPE_CHECKING:

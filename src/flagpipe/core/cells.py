@@ -1,0 +1,40 @@
+"""CSV cells that are safe to open in a spreadsheet: one value per cell, formulas neutralized.
+
+Shared by the ``csv`` callback, which writes ``log.csv``, and by ``flagpipe export`` and
+:func:`flagpipe.read_flags`, which write and read the same layout.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["FORMULA_TRIGGERS", "format_cell", "neutralize", "unneutralize"]
+
+#: Characters that make a spreadsheet treat a cell as a formula (plus the quote used to escape them).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+
+
+def neutralize(text: str) -> str:
+    """Prefix a cell that a spreadsheet could run as a formula with ``'`` (reversibly)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def unneutralize(text: str) -> str:
+    """Undo :func:`neutralize`."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+def format_cell(value: Any) -> str:
+    """Render one value as a CSV cell: numbers plainly, booleans as true/false, text neutralized, JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return neutralize(value)
+    return neutralize(json.dumps(value, ensure_ascii=False))

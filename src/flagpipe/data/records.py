@@ -1,0 +1,148 @@
+"""Flags as :class:`FlagRecord` objects: the form every source is read into before it becomes a DataFrame.
+
+Timestamps written by Gradio (``str(datetime.datetime.now())``) carry no timezone: they are taken as
+the local time of the machine reading them (the ``TZ`` of this process), then converted to UTC. A
+naive ``since`` is read the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.columns import META_COLUMNS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+    from flagpipe.core.event import FlagEvent
+
+__all__ = [
+    "FlagRecord",
+    "RecordFilter",
+    "SourceError",
+    "isoformat",
+    "iter_journal_records",
+    "parse_since",
+    "parse_timestamp",
+    "record_from_event",
+]
+
+
+class SourceError(ValueError):
+    """A source cannot be read as flags: the message says which file and why."""
+
+
+@dataclass
+class FlagRecord:
+    """One flag read from any source, before it becomes a DataFrame row.
+
+    Its event attributes are named like the columns of a DataFrame (``timestamp`` is the event's
+    ``created_at``; see :mod:`flagpipe.core.columns`).
+
+    :ivar fields: ``(name, kind, value)`` per field; file kinds carry an absolute path (or None).
+    :ivar raw: for CSV sources, each field's cell after un-escaping (before any type conversion).
+    :ivar source_key: for CSV sources, a stable hash of the file name, row number and row cells.
+    """
+
+    fields: list[tuple[str, str, Any]] = field(default_factory=list)
+    option: str | None = None
+    username: str | None = None
+    comment: str | None = None
+    timestamp: datetime | None = None
+    id: str | None = None
+    mode: str | None = None
+    session_id: str | None = None
+    app: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+    source_key: str | None = None
+
+
+def record_from_event(event: FlagEvent, directory: Path) -> FlagRecord:
+    """The record of a journal event; file fields become absolute paths under ``directory``."""
+    fields: list[tuple[str, str, Any]] = []
+    for item in event.fields:
+        if item.file is not None:
+            fields.append((item.name, item.kind, str(directory / item.file.path)))
+        else:
+            fields.append((item.name, item.kind, item.value))
+    values = {c.name: c.of(event) for c in META_COLUMNS}
+    values["metadata"] = dict(event.metadata)
+    return FlagRecord(fields=fields, **values)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """A time in ISO 8601, or None."""
+    return None if value is None else value.isoformat()
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """A written timestamp as an aware UTC datetime (a naive one is local time); None if it is not one."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.astimezone(timezone.utc)  # a naive value is taken as local time
+
+
+def parse_since(since: datetime | str | None) -> datetime | None:
+    """``since`` as an aware UTC datetime; naive values (and ISO strings without offset) are local time."""
+    if since is None:
+        return None
+    if isinstance(since, str):
+        text = since.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            since = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"since must be an ISO 8601 date or time, got {since!r}") from None
+    return since.astimezone(timezone.utc)
+
+
+class RecordFilter:
+    """The ``since`` and ``options`` filters of :func:`~flagpipe.data.read.read_flags` and ``flagpipe export``."""
+
+    def __init__(self, since: datetime | str | None, options: Iterable[str | None] | None) -> None:
+        self.since = parse_since(since)
+        self.options = None if options is None else set(options)
+
+    def __call__(self, timestamp: datetime | None, option: str | None) -> bool:
+        """True when a flag made at ``timestamp`` with ``option`` passes."""
+        if self.since is not None and (timestamp is None or timestamp < self.since):
+            return False
+        return self.options is None or option in self.options
+
+    @property
+    def active(self) -> bool:
+        """True when either filter is set."""
+        return self.since is not None or self.options is not None
+
+    def events(self, events: Iterable[FlagEvent]) -> Iterator[FlagEvent]:
+        """The events that pass."""
+        return (e for e in events if self(e.created_at, e.option))
+
+
+def iter_journal_records(
+    directory: Path, *, since: datetime | str | None = None, options: Iterable[str | None] | None = None
+) -> Iterator[FlagRecord]:
+    """The records of a flagging directory's journal, oldest first, read in batches."""
+    from flagpipe.core.journal import JOURNAL_PATH, Journal
+
+    if not (directory / JOURNAL_PATH).is_file():
+        raise SourceError(f"no flags in {directory}: {directory / JOURNAL_PATH} does not exist")
+    keep = RecordFilter(since, options)
+    journal = Journal(directory)
+    try:
+        for event in keep.events(event for _, event in journal.iter_events()):
+            yield record_from_event(event, directory)
+    finally:
+        journal.close()

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import flagpipe
 from flagpipe import Callback, CallbackSettings, EncodedFile, FlagEvent, Flagger, PermanentError, ValueKind, hookimpl
 from flagpipe.cli import cli
+from flagpipe.cli.staging import add_plugin_commands
 from flagpipe.core import hookspecs
 from flagpipe.core.host import PluginConflictError, PluginError, create_plugin_host
 from flagpipe.core.policy import PluginPolicy
@@ -588,7 +589,7 @@ def test_hook_flagpipe_register_commands(
         plugins.registered(BrokenCommands(), name="broken"),
         plugins.registered(Hello(), name="hello-plugin"),
     ):
-        plugins.register_commands(cli)
+        add_plugin_commands(plugins, cli)
     runner = CliRunner()
     result = runner.invoke(cli, ["hello", "world"])
     assert result.exit_code == 0, result.output

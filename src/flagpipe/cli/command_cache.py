@@ -55,9 +55,9 @@ def cache_dir(env: dict[str, str] | None = None) -> Path | None:
     return Path(platformdirs.user_cache_dir("flagpipe", appauthor=False))
 
 
-def _mtime(path: str) -> int:
+def _mtime(path: Path) -> int:
     try:
-        return os.stat(path).st_mtime_ns
+        return path.stat().st_mtime_ns
     except OSError:
         return 0
 
@@ -74,14 +74,13 @@ def _plugin_distributions() -> list[list[Any]]:
             for child in children:
                 if not child.name.endswith((".dist-info", ".egg-info")):
                     continue
-                points = os.path.join(child.path, "entry_points.txt")
+                points = Path(child.path, "entry_points.txt")
                 try:
-                    with open(points, encoding="utf-8") as file:
-                        text = file.read()
+                    text = points.read_text(encoding="utf-8")
                 except OSError:
                     continue
                 if "[flagpipe]" in text:
-                    found.append([entry, child.name, _mtime(child.path), _mtime(points)])
+                    found.append([entry, child.name, _mtime(Path(child.path)), _mtime(points)])
     return found
 
 
@@ -127,7 +126,7 @@ def save(key: list[Any], commands: list[CommandEntry], directory: Path | None) -
         directory.mkdir(parents=True, exist_ok=True)
         scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         scratch.write_text(text, encoding="utf-8")
-        os.replace(scratch, path)
+        scratch.replace(path)
     except OSError:
         return
 

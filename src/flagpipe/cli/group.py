@@ -55,7 +55,9 @@ class FlagpipeGroup(click.Group):
         cached = {name: command for name, command in scratch.commands.items() if name not in self.commands}
         ctx.meta[_COMMANDS] = cached
         index = [
-            CommandEntry(name, (owners or {}).get(name, ""), cmd.get_short_help_str(10_000), cmd.hidden, not cmd.short_help)
+            CommandEntry(
+                name, (owners or {}).get(name, ""), cmd.get_short_help_str(10_000), cmd.hidden, not cmd.short_help
+            )
             for name, cmd in cached.items()
         ]
         ctx.meta[_INDEX] = {entry.name: entry for entry in index}

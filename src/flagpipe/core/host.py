@@ -264,6 +264,7 @@ def create_plugin_host(policy: PluginPolicy | None = None, *, load_builtins: boo
     loading.check_required(policy, host.records)
     return host
 
+
 __all__ = [
     "BUILTIN_PLUGINS",
     "ENTRY_POINT_GROUP",

@@ -106,9 +106,7 @@ def load_entry_points(pm: pluggy.PluginManager, policy: PluginPolicy, records: l
             fail_plugin(pm, policy, record, exc, during="to load")
 
 
-def check_pending(
-    pm: pluggy.PluginManager, policy: PluginPolicy, record_for: Callable[[str], PluginRecord]
-) -> None:
+def check_pending(pm: pluggy.PluginManager, policy: PluginPolicy, record_for: Callable[[str], PluginRecord]) -> None:
     """Run pluggy's ``check_pending`` until it passes, failing each plugin with an unknown hook."""
     while True:
         try:

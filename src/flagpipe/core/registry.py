@@ -65,9 +65,7 @@ def validate_value_kinds(result: object) -> list[ValueKind]:
 
 
 def _clash(what: str, name: str, first: PluginRecord, second: PluginRecord) -> str:
-    return (
-        f"{what} {name!r} is provided by both {first.provider} and {second.provider}; uninstall or block one of them"
-    )
+    return f"{what} {name!r} is provided by both {first.provider} and {second.provider}; uninstall or block one of them"
 
 
 class Registry:

@@ -107,10 +107,24 @@ class FlagpipeGroup(click.Group):
 
 @click.group(cls=FlagpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagpipe")
-@click.option("--no-plugin-autoload", is_flag=True, help="Load no third-party plugin unless named by --plugin.")
-@click.option("--plugin", multiple=True, metavar="NAME", help="Load only this plugin (repeatable).")
-@click.option("--block-plugin", multiple=True, metavar="NAME", help="Never import this plugin (repeatable).")
-@click.option("--require-plugin", multiple=True, metavar="SPEC", help="Fail unless this plugin loads, e.g. 'x>=1'.")
-@click.option("--strict-plugins", is_flag=True, help="A plugin that fails to load is an error.")
+# The policy options are eager, so `flagpipe --block-plugin X --help` applies them before listing commands.
+@click.option(
+    "--no-plugin-autoload",
+    is_flag=True,
+    is_eager=True,
+    help="Load no third-party plugin unless named by --plugin.",
+)
+@click.option("--plugin", multiple=True, is_eager=True, metavar="NAME", help="Load only this plugin (repeatable).")
+@click.option(
+    "--block-plugin", multiple=True, is_eager=True, metavar="NAME", help="Never import this plugin (repeatable)."
+)
+@click.option(
+    "--require-plugin",
+    multiple=True,
+    is_eager=True,
+    metavar="SPEC",
+    help="Fail unless this plugin loads, e.g. 'x>=1'.",
+)
+@click.option("--strict-plugins", is_flag=True, is_eager=True, help="A plugin that fails to load is an error.")
 def cli(**_: Any) -> None:
     """flagpipe: capture flagged model samples and deliver them to every configured sink."""

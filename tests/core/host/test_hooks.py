@@ -639,7 +639,7 @@ def _spec_callers() -> list[Any]:
 
 @pytest.mark.parametrize("hook", _hook_names())
 def test_plugin_hooks_have_tests(hook: str) -> None:
-    """Every hook in hookspecs.py has a ``test_hook_<name>`` in tests/plugins (datasette's rule)."""
+    """Every hook in hookspecs.py has a ``test_hook_<name>`` in tests/core/host (datasette's rule)."""
     assert f"test_hook_{hook}" in _test_names(), f"no test_hook_{hook} in {Path(__file__).parent}"
 
 

@@ -21,8 +21,8 @@ from flagpipe.core.plugin_env import (
     ENV_DISABLE_AUTOLOAD,
     ENV_REQUIRE,
     ENV_STRICT,
-    ENV_TRACE,
 )
+from flagpipe.core.plugin_env import ENV_TRACE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -148,12 +148,7 @@ def resolve_policy(*layers: PolicyLayer | None) -> PluginPolicy:
 
 
 __all__ = [
-    "ENV_ALLOW",
-    "ENV_BLOCK",
-    "ENV_DISABLE_AUTOLOAD",
-    "ENV_REQUIRE",
-    "ENV_STRICT",
-    "ENV_TRACE",
+    "ENV_TRACE",  # re-exported with the other switches, which this module uses
     "PluginPolicy",
     "PolicyLayer",
     "normalize_plugin_name",

@@ -107,7 +107,9 @@ class OldStyleWrapper:
         (OldStyleWrapper(), "flagpipe_event_delivered", "hookwrapper=True"),
     ],
 )
-def test_wrapper_on_a_hook_called_per_plugin_is_refused(plugins: PluginHost, plugin: object, hook: str, kind: str) -> None:
+def test_wrapper_on_a_hook_called_per_plugin_is_refused(
+    plugins: PluginHost, plugin: object, hook: str, kind: str
+) -> None:
     with pytest.raises(PluginError) as info:
         plugins.register(plugin, name="wrapping")
     message = str(info.value)

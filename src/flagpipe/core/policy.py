@@ -21,8 +21,8 @@ from flagpipe.core.plugin_env import (
     ENV_DISABLE_AUTOLOAD,
     ENV_REQUIRE,
     ENV_STRICT,
+    ENV_TRACE,
 )
-from flagpipe.core.plugin_env import ENV_TRACE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

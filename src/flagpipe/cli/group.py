@@ -46,6 +46,7 @@ class FlagpipeGroup(click.Group):
             return cached
         from flagpipe.cli.staging import add_plugin_commands
 
+        listed_from_cache = _INDEX in ctx.meta
         scratch = click.Group(name=self.name, commands=dict(self.commands))  # built-in names stay taken
         try:
             owners = add_plugin_commands(_plugins(ctx), scratch)
@@ -61,7 +62,7 @@ class FlagpipeGroup(click.Group):
             for name, cmd in cached.items()
         ]
         ctx.meta[_INDEX] = {entry.name: entry for entry in index}
-        if owners is not None:
+        if owners is not None and not listed_from_cache:
             command_cache.save(self._cache_key(ctx), index, command_cache.cache_dir())
         return cached
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flagpipe.cli import data_commands, delivery_commands, flag_commands, plugin_commands, setup_commands
+# Importing the command modules registers their commands on ``cli``.
+from flagpipe.cli import data_commands, delivery_commands, flag_commands, plugin_commands, setup_commands  # noqa: F401
 from flagpipe.cli.group import cli
 
 __all__ = ["cli", "main"]
-
-#: The modules whose commands are registered on :data:`cli` when this package is imported.
-COMMAND_MODULES = (setup_commands, flag_commands, delivery_commands, plugin_commands, data_commands)
 
 
 def main() -> None:

@@ -4,6 +4,11 @@ Each docstring has the same five parts: when it is called, its arguments, what i
 what None means), what happens if it raises, and the version it appeared in. An implementation may
 accept any subset of a hook's arguments (pluggy's opt-in rule), so arguments are only ever added.
 
+Every hook is called through pluggy. All but ``flagpipe_filter_event`` are called one implementation
+at a time (one ``subset_hook_caller`` per plugin), so a hook wrapper (``wrapper=True`` or
+``hookwrapper=True``) is refused on them when the plugin is registered; ``flagpipe_filter_event``
+is one pluggy call, and wrappers on it work.
+
 Plugin authors need one import: ``from flagpipe import hookimpl``.
 """
 
@@ -104,6 +109,7 @@ def flagpipe_filter_event(event: FlagEvent) -> bool | None:
 
     **Returns:** True to drop the event, False to keep it and stop asking, None for no opinion (the
     event is kept when no plugin has one). Stops at first non-None result, see firstresult.
+    Hook wrappers (``wrapper=True`` or ``hookwrapper=True``) around it are supported.
 
     **If it raises:** the flag is refused: ``flag()`` raises the error and nothing is stored.
 
@@ -153,7 +159,9 @@ def flagpipe_delivery_failed(
 def flagpipe_register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``flagpipe`` command line.
 
-    **When:** when the CLI looks up a command that is not built in, or lists commands for ``--help``.
+    **When:** when the CLI runs a command that is not built in, or lists commands for ``--help``
+    and its cache of plugins' command names is out of date (a plugin was installed, upgraded or
+    removed, or the plugin policy changed).
 
     **Arguments:** ``cli``, the :class:`click.Group` of ``flagpipe``; call ``cli.add_command(...)``.
 

@@ -15,21 +15,17 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flagpipe.core.plugin_env import (
+    ENV_ALLOW,
+    ENV_BLOCK,
+    ENV_DISABLE_AUTOLOAD,
+    ENV_REQUIRE,
+    ENV_STRICT,
+    ENV_TRACE,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-
-#: Set to ``1`` to load no third-party plugin unless allow-listed.
-ENV_DISABLE_AUTOLOAD = "FLAGPIPE_DISABLE_PLUGIN_AUTOLOAD"
-#: Comma-separated allow-list of plugin (entry point) or distribution names; empty means none.
-ENV_ALLOW = "FLAGPIPE_PLUGINS"
-#: Comma-separated block-list of plugin (entry point) or distribution names, never imported.
-ENV_BLOCK = "FLAGPIPE_BLOCK_PLUGINS"
-#: Semicolon-separated requirements such as ``flagpipe-s3>=1.2,<2``.
-ENV_REQUIRE = "FLAGPIPE_REQUIRE_PLUGINS"
-#: Set to ``1`` to turn a plugin that fails to load into an error.
-ENV_STRICT = "FLAGPIPE_STRICT_PLUGINS"
-#: Set to ``1`` to print every hook call with its plugins and results.
-ENV_TRACE = "FLAGPIPE_TRACE_PLUGINS"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -149,3 +145,12 @@ def resolve_policy(*layers: PolicyLayer | None) -> PluginPolicy:
         require=tuple(require),
         strict=strict,
     )
+
+
+__all__ = [
+    "ENV_TRACE",  # re-exported with the other switches, which this module uses
+    "PluginPolicy",
+    "PolicyLayer",
+    "normalize_plugin_name",
+    "resolve_policy",
+]

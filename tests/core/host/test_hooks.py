@@ -20,6 +20,7 @@ from tests.csv_log import read_rows
 import flagpipe
 from flagpipe import Callback, CallbackSettings, EncodedFile, FlagEvent, Flagger, PermanentError, ValueKind, hookimpl
 from flagpipe.cli import cli
+from flagpipe.cli.staging import add_plugin_commands
 from flagpipe.core import hookspecs
 from flagpipe.core.host import PluginConflictError, PluginError, create_plugin_host
 from flagpipe.core.policy import PluginPolicy
@@ -588,7 +589,7 @@ def test_hook_flagpipe_register_commands(
         plugins.registered(BrokenCommands(), name="broken"),
         plugins.registered(Hello(), name="hello-plugin"),
     ):
-        plugins.register_commands(cli)
+        add_plugin_commands(plugins, cli)
     runner = CliRunner()
     result = runner.invoke(cli, ["hello", "world"])
     assert result.exit_code == 0, result.output
@@ -638,7 +639,7 @@ def _spec_callers() -> list[Any]:
 
 @pytest.mark.parametrize("hook", _hook_names())
 def test_plugin_hooks_have_tests(hook: str) -> None:
-    """Every hook in hookspecs.py has a ``test_hook_<name>`` in tests/plugins (datasette's rule)."""
+    """Every hook in hookspecs.py has a ``test_hook_<name>`` in tests/core/host (datasette's rule)."""
     assert f"test_hook_{hook}" in _test_names(), f"no test_hook_{hook} in {Path(__file__).parent}"
 
 

@@ -25,7 +25,7 @@ from flagpipe.core.policy import PluginPolicy
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "examples" / "flagpipe-jsonl"
 #: Where ``scripts/test.sh`` installs the sample plugin.
 SAMPLE_SITE = Path(sys.prefix) / "sample-plugins"

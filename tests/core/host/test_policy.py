@@ -1,7 +1,7 @@
 """Each plugin switch, set each way: environment variable, CLI flag and the YAML ``plugins:`` key.
 
 Modelled on pytest's ``test_disable_plugin_autoload``: one test per switch, parametrized over the
-ways of setting it, against the real distributions in ``tests/data/plugin_site``.
+ways of setting it, against the real distributions in ``tests/core/host/plugin_site``.
 """
 
 from __future__ import annotations

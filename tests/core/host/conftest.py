@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 #: A site directory holding real ``*.dist-info`` folders and the plugin modules they point at.
-SITE = Path(__file__).resolve().parent.parent / "data" / "plugin_site"
+SITE = Path(__file__).resolve().parent / "plugin_site"
 #: A second site directory with a distribution whose callback type clashes with one in :data:`SITE`.
 CONFLICT_SITE = SITE / "conflict"
 #: Every test-plugin module name starts with this, so the tests can forget them all.
@@ -37,6 +37,15 @@ def _isolate_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     forget_test_modules()
     yield
     forget_test_modules()
+
+
+@pytest.fixture(autouse=True)
+def command_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private cache of plugin commands for each test, in this process and in its subprocesses."""
+    cache_home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))  # subprocesses drop FLAGPIPE_* but keep this
+    monkeypatch.setenv("FLAGPIPE_CACHE_DIR", str(cache_home / "flagpipe"))
+    return cache_home / "flagpipe"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
-# The sample third-party plugin, installed by pip into a site folder of its own (see tests/plugins/test_sample_plugin.py).
+# The sample third-party plugin, installed by pip into a site folder of its own (see tests/core/host/test_sample_plugin.py).
 .venv/bin/python -m pip install --quiet --upgrade --no-deps --target .venv/sample-plugins ./examples/flagpipe-jsonl
 echo "== ruff"
 .venv/bin/ruff check .

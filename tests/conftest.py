@@ -20,6 +20,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="flagpipe-tests-hf-home-"))
+# The CLI caches plugin commands under the user cache folder: tests keep theirs private.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="flagpipe-tests-cache-")
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_HUB_OFFLINE", None)
 

@@ -73,8 +73,12 @@ def test_init_check_flag_show(tmp_path) -> None:
 
     shown = flagpipe("show", "-n", "2", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert event_id in shown.stdout
+    assert event_id[:8] in shown.stdout
+    assert event_id not in shown.stdout  # short in a table
     assert "output=-12" in shown.stdout
+    as_json = flagpipe("show", "-n", "2", "--json", cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    assert [flag["id"] for flag in json.loads(as_json.stdout)["flags"]] == [event_id]
 
 
 def test_bad_config_fails_without_a_traceback(tmp_path) -> None:

@@ -96,3 +96,39 @@ def test_schema_is_json(tmp_path) -> None:
         v.get("properties", {}).get("type", {}).get("const")
         for v in json.loads(result.stdout)["properties"]["callbacks"]["items"]["oneOf"]
     }
+
+
+def test_a_pipe_gets_80_columns_and_no_colour_codes(tmp_path) -> None:
+    (tmp_path / "flagging.yaml").write_text(
+        "dir: flagged\ncallbacks:\n  - type: csv\n  - type: csv\n    name: slack_alerts_for_the_oncall_team\n",
+        encoding="utf-8",
+    )
+    text = "why the model was wrong, " * 10
+    flagged = flagpipe("flag", "-f", f"explanation={text}", "-u", "alexandra_the_reviewer", cwd=tmp_path)
+    assert flagged.returncode == 0, flagged.stderr
+    (event_id,) = ID.findall(flagged.stdout)
+    unset = ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("FLAGPIPE_")}
+    for command in ("status", "show", "stats", "check"):
+        result = subprocess.run(
+            [sys.executable, "-m", "flagpipe", command],
+            cwd=tmp_path,
+            env={**env, "PYTHONIOENCODING": "utf-8"},
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        lines = [line for line in result.stdout.splitlines() if str(tmp_path) not in line]
+        assert lines, command
+        assert max(len(line) for line in lines) <= 80, command
+        assert "\x1b" not in result.stdout
+        assert event_id not in result.stdout
+        if command in ("status", "check"):
+            assert "slack_alerts_for_the_oncall_team" in result.stdout
+        else:
+            assert event_id[:8] in result.stdout
+            assert "alexandra_the_reviewer" in result.stdout

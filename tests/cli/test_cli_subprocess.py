@@ -20,10 +20,11 @@ pytestmark = pytest.mark.slow
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def flagpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def flagpipe(*args: str, cwd: Path, terminal: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m flagpipe ARGS``; ``terminal=False`` leaves the width and colour to a plain pipe."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPIPE_")}
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", *(() if terminal else ("COLUMNS", "NO_COLOR"))):
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "flagpipe", *args],
@@ -107,20 +108,8 @@ def test_a_pipe_gets_80_columns_and_no_colour_codes(tmp_path) -> None:
     flagged = flagpipe("flag", "-f", f"explanation={text}", "-u", "alexandra_the_reviewer", cwd=tmp_path)
     assert flagged.returncode == 0, flagged.stderr
     (event_id,) = ID.findall(flagged.stdout)
-    unset = ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
-    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("FLAGPIPE_")}
     for command in ("status", "show", "stats", "check"):
-        result = subprocess.run(
-            [sys.executable, "-m", "flagpipe", command],
-            cwd=tmp_path,
-            env={**env, "PYTHONIOENCODING": "utf-8"},
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-            check=False,
-        )
+        result = flagpipe(command, cwd=tmp_path, terminal=False)
         assert result.returncode == 0, result.stderr
         lines = [line for line in result.stdout.splitlines() if str(tmp_path) not in line]
         assert lines, command

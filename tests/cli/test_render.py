@@ -135,3 +135,10 @@ def test_print_line_keeps_the_head_and_cuts_the_tail() -> None:
     print_line("  failed slack_alerts: ", ERROR, console=out)
     print_line("csv: 0 pending", console=out)
     assert printed(out) == ["  failed slack_alerts: webhook answered…", "csv: 0 pending"]
+
+
+def test_control_characters_cannot_break_a_row_or_reach_the_terminal() -> None:
+    out = console(60)
+    print_table((Column("user"), Column("note", "text")), [["eve\nmallory", "a\x1b[2Jb\r\nc"]], console=out)
+    assert printed(out)[2] == "eve mallory  a [2Jb c"
+    assert one_line("a\x1b[31mb\x07") == "a [31mb"

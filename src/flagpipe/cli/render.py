@@ -49,9 +49,14 @@ class Column:
     kind: Kind = "name"
 
 
+#: Control characters (newlines, tabs, escape codes) as spaces, so a value can neither break a row
+#: nor send the terminal a command.
+_CONTROL = dict.fromkeys((*range(32), 127), " ")
+
+
 def one_line(value: object) -> str:
-    """``value`` as text on one line: every run of whitespace (newlines too) becomes one space."""
-    return " ".join(str(value).split())
+    """``value`` as text on one line: every run of whitespace or control characters becomes one space."""
+    return " ".join(str(value).translate(_CONTROL).split())
 
 
 def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> list[list[Text]]:
@@ -59,7 +64,7 @@ def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> l
 
     table = [
         [
-            (cell.copy() if isinstance(cell, Text) else Text(one_line(cell) if column.kind == "text" else cell))
+            (cell.copy() if isinstance(cell, Text) else Text(one_line(cell) if column.kind == "text" else _flat(cell)))
             for column, cell in zip(columns, row, strict=True)
         ]
         for row in rows
@@ -70,6 +75,11 @@ def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> l
             for row, short in zip(table, shorts, strict=True):
                 row[index].truncate(len(short))
     return table
+
+
+def _flat(text: str) -> str:
+    """``text`` with each control character as a space: a name is shown whole, on one line."""
+    return text.translate(_CONTROL)
 
 
 def _longest_word(text: str) -> int:
@@ -173,10 +183,12 @@ def print_table(
 
     A cell is plain text (never read as markup) or a rich ``Text`` for colour.
     """
+    from rich.text import Text
+
     console = console or _console()
     cells = _cells(columns, rows)
     if title is not None:
-        console.print(title if not isinstance(title, str) else _plain(title, style="bold"))
+        console.print(Text(_flat(title), style="bold") if isinstance(title, str) else title)
     widths = column_widths(console.width, columns, cells)
     if widths is None:
         _records(console, columns, cells)
@@ -184,18 +196,12 @@ def print_table(
         _rows(console, columns, cells, widths)
 
 
-def _plain(text: str, style: str = "") -> Text:
-    from rich.text import Text
-
-    return Text(text, style=style)
-
-
 def print_line(head: str | Text, tail: str = "", *, console: Console | None = None) -> None:
     """Print ``head`` whole, then the free text ``tail`` on the same line, cut to the console's width."""
     from rich.text import Text
 
     console = console or _console()
-    line = head.copy() if isinstance(head, Text) else Text(head)
+    line = head.copy() if isinstance(head, Text) else Text(_flat(head))
     if tail:
         rest = Text(one_line(tail))
         rest.truncate(max(console.width - line.cell_len, TEXT_MIN_WIDTH), overflow="ellipsis")

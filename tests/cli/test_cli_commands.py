@@ -7,6 +7,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from flagpipe.cli.ids import short_ids
 from flagpipe.config.starter import STARTER_CONFIG
 
 if TYPE_CHECKING:
@@ -256,14 +257,18 @@ def test_show_the_latest_flags(run, calculator) -> None:
     result = run("show", "--config", str(calculator), "-n", "2")
     assert result.exit_code == 0, result.output
     out = result.stdout
+    (short_second, short_third) = short_ids([second, third])
     assert first not in out
-    assert second in out
-    assert third in out
-    assert out.index(second) < out.index(third)  # oldest first
+    assert short_second in out
+    assert short_third in out
+    assert second not in out  # a table shows ids short; --json has them whole
+    assert out.index(short_second) < out.index(short_third)  # oldest first
     for text in ("num1=2", "num1=3", "off by one", "wrong sign", "alice", "bob"):
         assert text in out
     assert "num1=1" not in out
     assert "latest flags in" in out
+    shown = json.loads(run("show", "--config", str(calculator), "-n", "2", "--json").stdout)
+    assert [flag["id"] for flag in shown["flags"]] == [second, third]  # oldest first, whole
 
 
 def test_show_on_an_empty_dir(run, calculator, tmp_path) -> None:
@@ -279,16 +284,19 @@ def test_show_needs_a_positive_count(run, calculator) -> None:
     assert "-n" in result.stderr
 
 
-def test_show_prints_ids_whole_in_a_narrow_terminal(run, calculator, monkeypatch) -> None:
+def test_show_prints_ids_short_in_a_narrow_terminal_and_whole_in_json(run, calculator, monkeypatch) -> None:
     ids = [_flag(run, calculator, "--field", f"text=value number {n}") for n in range(2)]
     monkeypatch.setenv("COLUMNS", "80")
     result = run("show", "--config", str(calculator))
     assert result.exit_code == 0, result.output
-    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
-    assert rows
-    assert max(len(line) for line in rows) <= 80
-    for event_id in ids:
-        assert event_id in result.stdout
+    lines = result.stdout.splitlines()[1:]  # below the headline that names the directory
+    assert lines
+    assert max(len(line) for line in lines) <= 80
+    for event_id, short in zip(ids, short_ids(ids), strict=True):
+        assert short in result.stdout
+        assert event_id not in result.stdout
+    shown = json.loads(run("show", "--config", str(calculator), "--json").stdout)
+    assert [flag["id"] for flag in shown["flags"]] == ids
 
 
 def test_show_prints_markup_like_values_as_they_are(run, calculator) -> None:

@@ -20,10 +20,11 @@ pytestmark = pytest.mark.slow
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def flagpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def flagpipe(*args: str, cwd: Path, terminal: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m flagpipe ARGS``; ``terminal=False`` leaves the width and colour to a plain pipe."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPIPE_")}
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", *(() if terminal else ("COLUMNS", "NO_COLOR"))):
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "flagpipe", *args],
@@ -73,8 +74,12 @@ def test_init_check_flag_show(tmp_path) -> None:
 
     shown = flagpipe("show", "-n", "2", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert event_id in shown.stdout
+    assert event_id[:8] in shown.stdout
+    assert event_id not in shown.stdout  # short in a table
     assert "output=-12" in shown.stdout
+    as_json = flagpipe("show", "-n", "2", "--json", cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    assert [flag["id"] for flag in json.loads(as_json.stdout)["flags"]] == [event_id]
 
 
 def test_bad_config_fails_without_a_traceback(tmp_path) -> None:
@@ -92,3 +97,27 @@ def test_schema_is_json(tmp_path) -> None:
         v.get("properties", {}).get("type", {}).get("const")
         for v in json.loads(result.stdout)["properties"]["callbacks"]["items"]["oneOf"]
     }
+
+
+def test_a_pipe_gets_80_columns_and_no_colour_codes(tmp_path) -> None:
+    (tmp_path / "flagging.yaml").write_text(
+        "dir: flagged\ncallbacks:\n  - type: csv\n  - type: csv\n    name: slack_alerts_for_the_oncall_team\n",
+        encoding="utf-8",
+    )
+    text = "why the model was wrong, " * 10
+    flagged = flagpipe("flag", "-f", f"explanation={text}", "-u", "alexandra_the_reviewer", cwd=tmp_path)
+    assert flagged.returncode == 0, flagged.stderr
+    (event_id,) = ID.findall(flagged.stdout)
+    for command in ("status", "show", "stats", "check"):
+        result = flagpipe(command, cwd=tmp_path, terminal=False)
+        assert result.returncode == 0, result.stderr
+        lines = [line for line in result.stdout.splitlines() if str(tmp_path) not in line]
+        assert lines, command
+        assert max(len(line) for line in lines) <= 80, command
+        assert "\x1b" not in result.stdout
+        assert event_id not in result.stdout
+        if command in ("status", "check"):
+            assert "slack_alerts_for_the_oncall_team" in result.stdout
+        else:
+            assert event_id[:8] in result.stdout
+            assert "alexandra_the_reviewer" in result.stdout

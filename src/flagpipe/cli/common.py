@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from flagpipe.config.loader import LoadedConfig
-    from flagpipe.core.event import FlagEvent
     from flagpipe.core.host import PluginHost
     from flagpipe.core.journal import Journal
     from flagpipe.core.policy import PolicyLayer
@@ -154,19 +153,3 @@ def _age(iso: str | None) -> str:
         if seconds >= size:
             return f"{seconds / size:.1f}{unit}"
     return f"{seconds:.0f}s"
-
-
-def _event_row(event: FlagEvent, *, max_fields: int | None = None) -> list[str]:
-    """A flag as a table row: when (UTC), option, username, its fields as ``name=value``, id."""
-    shown = ", ".join(
-        f"{f.name}={f.file.path if f.file else json.dumps(f.value, ensure_ascii=False)}" for f in event.fields
-    )
-    if max_fields is not None and len(shown) > max_fields:
-        shown = shown[: max_fields - 3] + "..."
-    return [
-        event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-        _text(event.option or ""),
-        _text(event.username or ""),
-        _text(shown),
-        event.id,
-    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,18 +11,27 @@ import click
 from flagpipe.cli.common import (
     _CONFIG_OPTION,
     _console,
-    _event_row,
     _handles_errors,
     _load,
     _open_journal,
-    _text,
 )
 from flagpipe.cli.group import cli
+from flagpipe.cli.render import (
+    EVENT_COLUMNS,
+    Column,
+    event_cells,
+    json_option,
+    print_json,
+    print_line,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from rich.progress import Progress
+
+    from flagpipe.core.event import FlagEvent
 
 #: Exports of at least this many events show a progress bar.
 PROGRESS_THRESHOLD = 5000
@@ -68,6 +76,7 @@ def _progress_bar(enabled: bool) -> Progress:
 @click.option("--option", "options", multiple=True, metavar="OPTION", help="Only flags with this option (repeatable).")
 @click.option("--embed-files", is_flag=True, help="Parquet only: store each file's bytes next to its path.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on large exports).")
+@json_option
 @click.pass_context
 @_handles_errors
 def export(
@@ -79,6 +88,7 @@ def export(
     options: tuple[str, ...],
     embed_files: bool,
     progress: bool | None,
+    as_json: bool,
 ) -> None:
     """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
     from flagpipe.data.export import export_flags
@@ -91,7 +101,7 @@ def export(
         total = journal.count()
     finally:
         journal.close()
-    show = progress if progress is not None else total >= PROGRESS_THRESHOLD
+    show = progress if progress is not None else total >= PROGRESS_THRESHOLD and not as_json
     with _progress_bar(show) as bar:
         report = export_flags(
             loaded.directory,
@@ -102,35 +112,51 @@ def export(
             embed_files=embed_files,
             progress=_RichProgress(bar),
         )
-    _console().print(_text(f"exported {report.count:,} flags to {report.path} ({report.format})"))
+    if as_json:
+        print_json({"path": str(report.path), "format": report.format, "count": report.count})
+    else:
+        print_line(f"exported {report.count:,} flags to {report.path} ({report.format})")
 
 
 @cli.command("import-gradio")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @_CONFIG_OPTION
+@json_option
 @click.pass_context
 @_handles_errors
-def import_gradio_command(ctx: click.Context, source: Path, config: str | None) -> None:
+def import_gradio_command(ctx: click.Context, source: Path, config: str | None, as_json: bool) -> None:
     """Import a Gradio flagging folder (log.csv, dataset<N>.csv and their files); importing twice adds nothing."""
     from flagpipe.data.gradio_import import import_gradio
 
     loaded = _load(ctx, config)
-    with _progress_bar(True) as bar:
+    with _progress_bar(not as_json) as bar:
         task = bar.add_task("importing", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         report = import_gradio(source, loaded, progress=advance)
-    console = _console()
+    from rich.text import Text
+
+    if as_json:
+        print_json(
+            {
+                "files": [str(p) for p in report.files],
+                "imported": report.imported,
+                "skipped": report.skipped,
+                "warnings": report.warnings,
+                "pending": list(report.pending),
+            }
+        )
+        return
     names = ", ".join(p.name for p in report.files)
-    console.print(_text(f"read {names}: imported {report.imported:,} flags, skipped {report.skipped:,} already there"))
+    print_line(f"read {names}: imported {report.imported:,} flags, skipped {report.skipped:,} already there")
     for warning in report.warnings[:20]:
-        console.print(f"  [yellow]warning:[/] {_text(warning)}")
+        print_line(Text.assemble("  ", ("warning:", "yellow"), " "), warning)
     if len(report.warnings) > 20:
-        console.print(f"  ... and {len(report.warnings) - 20} more warnings")
+        print_line(f"  ... and {len(report.warnings) - 20} more warnings")
     for name in report.pending:
-        console.print(_text(f"  pending for {name}: run `flagpipe drain` or start the app to deliver"))
+        print_line(f"  pending for {name}: run `flagpipe drain` or start the app to deliver")
 
 
 def _events(journal: Any) -> Iterator[Any]:
@@ -141,13 +167,11 @@ def _events(journal: Any) -> Iterator[Any]:
 @cli.command()
 @_CONFIG_OPTION
 @click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@json_option
 @click.pass_context
 @_handles_errors
 def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) -> None:
     """Flags by option, by day (UTC), by user, and the latest few."""
-    from rich.table import Table
-
     loaded = _load(ctx, config)
     journal = _open_journal(loaded)
     by_option: Counter[str | None] = Counter()
@@ -163,41 +187,50 @@ def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) ->
         journal.close()
     total = sum(by_day.values())
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "total": total,
-                    "by_option": [{"option": k, "count": v} for k, v in by_option.most_common()],
-                    "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
-                    "by_user": [{"username": k, "count": v} for k, v in by_user.most_common()],
-                    "latest": [e.model_dump(mode="json") for e in reversed(newest)],
-                },
-                indent=2,
-            )
+        print_json(
+            {
+                "total": total,
+                "by_option": [{"option": k, "count": v} for k, v in by_option.most_common()],
+                "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
+                "by_user": [{"username": k, "count": v} for k, v in by_user.most_common()],
+                "latest": [e.model_dump(mode="json") for e in reversed(newest)],
+            }
         )
         return
+    _print_stats(total, by_option, by_day, by_user, newest, directory=str(loaded.directory))
+
+
+def _print_stats(
+    total: int,
+    by_option: Counter[str | None],
+    by_day: Counter[str],
+    by_user: Counter[str | None],
+    newest: list[FlagEvent],
+    *,
+    directory: str,
+) -> None:
+    from rich.text import Text
+
     console = _console()
-    console.print(_text(f"{total:,} flags in {loaded.directory}"))
+    print_line(f"{total:,} flags in {directory}")
     if not total:
         return
 
     def share(count: int) -> str:
         return f"{100 * count / total:.1f}%"
 
-    table = Table("option", "flags", "share", title="by option")
-    for option, count in by_option.most_common():
-        table.add_row(_text(option) if option is not None else "[dim](none)[/]", f"{count:,}", share(count))
-    console.print(table)
-    table = Table("day (UTC)", "flags", title="by day")
-    for day in sorted(by_day):
-        table.add_row(day, f"{by_day[day]:,}")
-    console.print(table)
-    table = Table("username", "flags", "share", title="by user")
-    for user, count in by_user.most_common():
-        table.add_row(_text(user) if user is not None else "[dim](anonymous)[/]", f"{count:,}", share(count))
-    console.print(table)
+    def named(value: str | None, missing: str) -> str | Text:
+        return value if value is not None else Text(missing, style="dim")
+
+    counts = (Column("flags", "number"), Column("share", "number"))
+    console.print()
+    rows = [[named(option, "(none)"), f"{n:,}", share(n)] for option, n in by_option.most_common()]
+    print_table((Column("option"), *counts), rows, title="by option")
+    console.print()
+    print_table((Column("day (UTC)"), counts[0]), [[day, f"{by_day[day]:,}"] for day in sorted(by_day)], title="by day")
+    console.print()
+    rows = [[named(user, "(anonymous)"), f"{n:,}", share(n)] for user, n in by_user.most_common()]
+    print_table((Column("username"), *counts), rows, title="by user")
     if newest:
-        table = Table("when (UTC)", "option", "username", "fields", "id", title=f"latest {len(newest)}")
-        for event in reversed(newest):
-            table.add_row(*_event_row(event, max_fields=80))
-        console.print(table)
+        console.print()
+        print_table(EVENT_COLUMNS, [event_cells(event) for event in reversed(newest)], title=f"latest {len(newest)}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import click
@@ -16,26 +17,59 @@ from flagpipe.cli.common import (
     _inline,
     _load,
     _open_journal,
-    _text,
 )
 from flagpipe.cli.group import cli
+from flagpipe.cli.ids import resolve_id
+from flagpipe.cli.render import Column, json_option, one_line, print_json, print_line, print_table
 
 if TYPE_CHECKING:
-    pass
+    from rich.text import Text
+
+    from flagpipe.core.journal import LaneStatus
+
+#: The columns of ``flagpipe status``.
+STATUS_COLUMNS = (
+    Column("callback"),
+    Column("delivered", "number"),
+    Column("skipped", "number"),
+    Column("pending", "number"),
+    Column("dead", "number"),
+    Column("oldest pending"),
+    Column("next try"),
+    Column("last error", "text"),
+)
+
+
+def _status_cells(lane: LaneStatus, now: float) -> list[str | Text]:
+    from rich.text import Text
+
+    wait = lane.next_attempt_at - now
+    if lane.disabled_reason:
+        error: str | Text = Text.assemble(
+            ("DISABLED", "red"),
+            f" until `flagpipe retry --callback {lane.name}`: {one_line(lane.disabled_reason)}",
+        )
+    else:
+        error = lane.last_error or ""
+    return [
+        lane.name,
+        f"{lane.delivered:,}",
+        f"{lane.skipped:,}",
+        f"{lane.pending:,}",
+        Text(f"{lane.dead:,}", style="red") if lane.dead else "0",
+        _age(lane.oldest_pending_at),
+        f"in {wait:.0f}s" if wait > 0 and lane.pending else "",
+        error,
+    ]
 
 
 @cli.command()
 @_CONFIG_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 @_handles_errors
 def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
     """Per callback: delivered, pending, dead letters, oldest pending age and the last error."""
-    import time
-    from dataclasses import asdict
-
-    from rich.table import Table
-
     loaded = _load(ctx, config)
     journal = _open_journal(loaded)
     try:
@@ -45,37 +79,22 @@ def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
         journal.close()
     chain = [lanes[entry.name] for entry in loaded.chain]
     if as_json:
-        click.echo(json.dumps({"events": total, "callbacks": [asdict(s) for s in chain]}, indent=2))
+        print_json({"events": total, "callbacks": [asdict(s) for s in chain]})
         return
-    table = Table("callback", "delivered", "skipped", "pending", "dead", "oldest pending", "next try", "last error")
-    for lane in chain:
-        wait = lane.next_attempt_at - time.time()
-        error = lane.last_error or ""
-        if lane.disabled_reason:
-            error = f"[red]DISABLED[/] until `flagpipe retry --callback {lane.name}`: {_text(lane.disabled_reason)}"
-        else:
-            error = _text(error)
-        table.add_row(
-            lane.name,
-            f"{lane.delivered:,}",
-            f"{lane.skipped:,}",
-            f"{lane.pending:,}",
-            f"[red]{lane.dead:,}[/]" if lane.dead else "0",
-            _age(lane.oldest_pending_at),
-            f"in {wait:.0f}s" if wait > 0 and lane.pending else "",
-            error,
-        )
-    _console().print(f"{total:,} flags in {loaded.directory}")
-    _console().print(table)
+    now = time.time()
+    print_table(
+        STATUS_COLUMNS, [_status_cells(lane, now) for lane in chain], title=f"{total:,} flags in {loaded.directory}"
+    )
 
 
 @cli.command()
 @_CONFIG_OPTION
 @click.option("--callback", "callback", metavar="NAME", help="Only this callback's dead letters.")
-@click.option("--id", "event_id", metavar="ID", help="Only this event.")
+@click.option("--id", "event_id", metavar="ID", help="Only this event (its id, or the first 8 or more characters).")
+@json_option
 @click.pass_context
 @_handles_errors
-def retry(ctx: click.Context, config: str | None, callback: str | None, event_id: str | None) -> None:
+def retry(ctx: click.Context, config: str | None, callback: str | None, event_id: str | None, as_json: bool) -> None:
     """Re-queue dead letters and re-enable disabled callbacks; the app (or `flagpipe drain`) delivers them."""
     loaded = _load(ctx, config)
     names = [entry.name for entry in loaded.chain]
@@ -83,17 +102,38 @@ def retry(ctx: click.Context, config: str | None, callback: str | None, event_id
         _fail(f"no callback {callback!r} in the chain; callbacks: {', '.join(names)}")
     journal = _open_journal(loaded)
     try:
+        if event_id is not None and journal.seq_of(event_id) is None:
+            dead = journal.dead_letters(callback)
+            event_id = resolve_id(event_id, (d.event_id for d in dead), among="dead letters")
         count = journal.requeue(callback, event_id)
     finally:
         journal.close()
+    if as_json:
+        print_json({"requeued": count, "callback": callback, "event_id": event_id})
+        return
     _console().print(f"re-queued {count} dead letter(s); a running app delivers them, or run: flagpipe drain")
+
+
+def _print_drained(lane: LaneStatus) -> None:
+    """``NAME: N pending[, N dead][ (last error: ...)]`` on one line, the error cut to fit."""
+    from rich.text import Text
+
+    head = Text(f"{lane.name}: {lane.pending} pending")
+    if lane.dead:
+        head.append(", ")
+        head.append(f"{lane.dead} dead", style="red")
+    if lane.pending and lane.last_error:
+        print_line(head.append(" (last error: "), f"{one_line(lane.last_error)})")
+    else:
+        print_line(head)
 
 
 @cli.command()
 @_CONFIG_OPTION
+@json_option
 @click.pass_context
 @_handles_errors
-def drain(ctx: click.Context, config: str | None) -> None:
+def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
     """Deliver everything pending now, ignoring back-off, with a progress bar."""
     from rich.progress import Progress
 
@@ -108,15 +148,17 @@ def drain(ctx: click.Context, config: str | None) -> None:
             return sum(s.pending for s in journal.status())
 
         total = remaining()
-        with Progress(console=_console()) as progress:
+        with Progress(console=_console(stderr=True), disable=as_json, transient=True) as progress:
             task = progress.add_task("delivering", total=total or 1)
             flagger.drain(on_step=lambda _lane: progress.update(task, completed=total - remaining()))
             progress.update(task, completed=total or 1)
         lanes = journal.status()
-    for lane in lanes:
-        note = f", [red]{lane.dead} dead[/]" if lane.dead else ""
-        error = f" (last error: {_text(lane.last_error)})" if lane.pending and lane.last_error else ""
-        _console().print(f"{lane.name}: {lane.pending} pending{note}{error}")
+    if as_json:
+        keys = ("name", "delivered", "pending", "dead", "last_error", "disabled_reason")
+        print_json({"callbacks": [{k: getattr(lane, k) for k in keys} for lane in lanes]})
+    else:
+        for lane in lanes:
+            _print_drained(lane)
     if any(lane.pending for lane in lanes):
         raise SystemExit(1)
 
@@ -126,9 +168,12 @@ def drain(ctx: click.Context, config: str | None) -> None:
 @click.option("--older-than", "older_than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 @click.option("--remove-files", is_flag=True, help="Also delete files that only the removed events used.")
+@json_option
 @click.pass_context
 @_handles_errors
-def purge(ctx: click.Context, config: str | None, older_than: str, dry_run: bool, remove_files: bool) -> None:
+def purge(
+    ctx: click.Context, config: str | None, older_than: str, dry_run: bool, remove_files: bool, as_json: bool
+) -> None:
     """Remove old events that every callback has handled (and files no other event uses)."""
     from flagpipe.core.retention import parse_age
     from flagpipe.core.retention import purge as purge_journal
@@ -143,5 +188,8 @@ def purge(ctx: click.Context, config: str | None, older_than: str, dry_run: bool
         )
     finally:
         journal.close()
+    if as_json:
+        print_json({"dry_run": dry_run, "older_than": older_than, "events": report.events, "files": report.files})
+        return
     verb = "would remove" if dry_run else "removed"
     _console().print(f"{verb} {report.events:,} event(s) and {len(report.files):,} file(s) older than {older_than}")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from flagpipe.cli.common import (
     _console,
-    _event_row,
     _fail,
     _handles_errors,
     _inline,
@@ -19,6 +18,18 @@ from flagpipe.cli.common import (
     _text,
 )
 from flagpipe.cli.group import cli
+from flagpipe.cli.render import (
+    EVENT_COLUMNS,
+    event_cells,
+    json_option,
+    one_line,
+    print_json,
+    print_line,
+    print_table,
+)
+
+if TYPE_CHECKING:
+    from flagpipe.core.receipt import FlagReceipt
 
 
 @cli.command()
@@ -28,6 +39,7 @@ from flagpipe.cli.group import cli
 @click.option("--option", "-o", help="The reason (one of the configured options).")
 @click.option("--username", "-u", help="Who is flagging.")
 @click.option("--comment", help="A free-text comment.")
+@json_option
 @click.pass_context
 @_handles_errors
 def flag(
@@ -38,6 +50,7 @@ def flag(
     option: str | None,
     username: str | None,
     comment: str | None,
+    as_json: bool,
 ) -> None:
     """Flag one sample from the command line and say where it went."""
     from flagpipe.flagger import Flagger
@@ -52,9 +65,33 @@ def flag(
     values.update({name: Path(path) for name, path in paths.items()})
     with Flagger(loaded) as flagger:
         receipt = flagger.flag(values, option=option, username=username, comment=comment)
+    if as_json:
+        print_json(_receipt_json(receipt))
+    else:
+        _print_receipt(receipt)
+    if receipt.failed:
+        raise SystemExit(1)
+
+
+def _receipt_json(receipt: FlagReceipt) -> dict[str, Any]:
+    return {
+        "stored": receipt.stored,
+        "id": receipt.id,
+        "reason": receipt.reason,
+        "delivered": list(receipt.delivered),
+        "skipped": list(receipt.skipped),
+        "pending": list(receipt.pending),
+        "failed": dict(receipt.failed),
+    }
+
+
+def _print_receipt(receipt: FlagReceipt) -> None:
+    """``flagged ID`` (the full id: it was just made), then one line per callback, errors cut to fit."""
+    from rich.text import Text
+
     console = _console()
     if not receipt.stored:
-        console.print(f"not stored: {_text(receipt.reason)}")
+        print_line("not stored: ", receipt.reason or "")
         return
     console.print(f"flagged {receipt.id}")
     for name in receipt.delivered:
@@ -63,23 +100,21 @@ def flag(
         console.print(f"  skipped by {_text(name)} (its when rule)")
     for name in receipt.pending:
         reason = receipt.failed.get(name)
-        console.print(f"  [yellow]pending[/] for {_text(name)}" + (f": {_text(reason)}" if reason else ""))
+        head = Text.assemble("  ", ("pending", "yellow"), f" for {name}", ": " if reason else "")
+        print_line(head, one_line(reason or ""))
     for name, reason in receipt.failed.items():
         if name not in receipt.pending:
-            console.print(f"  [red]failed[/] {_text(name)}: {_text(reason)}")
-    if receipt.failed:
-        raise SystemExit(1)
+            print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), reason)
 
 
 @cli.command()
 @click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
 @click.option("-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show.")
+@json_option
 @click.pass_context
 @_handles_errors
-def show(ctx: click.Context, config: str | None, limit: int) -> None:
+def show(ctx: click.Context, config: str | None, limit: int, as_json: bool) -> None:
     """Show the latest flags as a table."""
-    from rich.table import Table
-
     from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError
 
     loaded = _load(ctx, config)
@@ -95,13 +130,9 @@ def show(ctx: click.Context, config: str | None, limit: int) -> None:
                 journal.close()
         except JournalError as exc:
             _fail(str(exc))
-    if not events:
+    if as_json:
+        print_json({"directory": str(directory), "flags": [e.model_dump(mode="json") for e in events]})
+    elif not events:
         _console().print(_text(f"no flags yet in {directory}"))
-        return
-    table = Table(title=_text(f"latest flags in {directory}"))
-    for header in ("when (UTC)", "option", "username", "fields"):
-        table.add_column(header, overflow="fold")  # wrap long values, never cut them short
-    table.add_column("id", no_wrap=True, min_width=max(len(e.id) for e in events))  # an id is copied whole
-    for event in events:
-        table.add_row(*_event_row(event))
-    _console().print(table)
+    else:
+        print_table(EVENT_COLUMNS, [event_cells(e) for e in events], title=f"latest flags in {directory}")

@@ -14,12 +14,39 @@ from flagpipe.cli.common import (
     _handles_errors,
     _load,
     _plugins,
-    _text,
 )
 from flagpipe.cli.group import cli
+from flagpipe.cli.render import Column, json_option, one_line, print_json, print_line, print_table
 
 if TYPE_CHECKING:
-    pass
+    from rich.text import Text
+
+    from flagpipe.config.loader import ChainEntry
+
+#: The columns of ``flagpipe check``.
+CHECK_COLUMNS = (Column("callback"), Column("type"), Column("provided by"), Column("health", "text"))
+#: The columns of ``flagpipe plugins``.
+PLUGIN_COLUMNS = (
+    Column("plugin"),
+    Column("distribution"),
+    Column("version"),
+    Column("status", "text"),
+    Column("callback types"),
+    Column("hooks", "text"),
+)
+
+
+def _health(entry: ChainEntry) -> tuple[bool, str]:
+    """Build the callback and run its health check: (ok, ``ok[: message]`` or the error)."""
+    try:
+        callback = entry.callback_type.cls(entry.settings)
+        try:
+            message = callback.healthcheck()
+        finally:
+            callback.close()
+    except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
+        return False, str(exc)
+    return True, "ok" + (f": {message}" if message else "")
 
 
 @cli.command()
@@ -40,72 +67,77 @@ def init(path: str, force: bool) -> None:
 @click.argument("config", required=False)
 @click.option("--config", "-c", "config_option", metavar="CONFIG", help="The flagging.yaml to use (or as argument).")
 @click.option("--no-health", is_flag=True, help="Skip the callbacks' health checks.")
+@json_option
 @click.pass_context
 @_handles_errors
-def check(ctx: click.Context, config: str | None, config_option: str | None, no_health: bool) -> None:
+def check(ctx: click.Context, config: str | None, config_option: str | None, no_health: bool, as_json: bool) -> None:
     """Validate CONFIG, load its plugins and check that each callback is usable."""
-    config = config or config_option
-    from rich.table import Table
+    from rich.text import Text
 
-    loaded = _load(ctx, config)
-    problems = 0
-    table = Table("callback", "type", "provided by", "health")
+    loaded = _load(ctx, config or config_option)
+    results = []
     for entry in loaded.chain:
-        health = "skipped"
-        if not no_health:
-            try:
-                callback = entry.callback_type.cls(entry.settings)
-                try:
-                    health = "ok" + (f": {message}" if (message := callback.healthcheck()) else "")
-                finally:
-                    callback.close()
-            except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
-                health = f"[red]failed: {_text(exc)}[/]"
-                problems += 1
-        table.add_row(_text(entry.name), _text(entry.type_name), _text(entry.callback_type.plugin.provider), health)
-    console = _console()
-    console.print(_text(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}"))
-    console.print(table)
-    for record in loaded.plugins.failed:
-        console.print(f"[yellow]warning:[/] plugin {_text(record.provider)} failed to load: {_text(record.error)}")
+        ok, health = (None, "skipped") if no_health else _health(entry)
+        results.append((entry, ok, health))
+    problems = sum(ok is False for _, ok, _ in results)
+    failed_plugins = [{"plugin": r.provider, "error": r.error} for r in loaded.plugins.failed]
+    if as_json:
+        callbacks = [
+            {"name": e.name, "type": e.type_name, "provided_by": e.callback_type.plugin.provider, "ok": ok, "health": h}
+            for e, ok, h in results
+        ]
+        summary = {"config": str(loaded.source), "mode": loaded.config.mode, "dir": str(loaded.directory)}
+        print_json({**summary, "callbacks": callbacks, "failed_plugins": failed_plugins})
+    else:
+        print_line(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+        rows: list[list[str | Text]] = [
+            [e.name, e.type_name, e.callback_type.plugin.provider, Text(f"failed: {h}", "red") if ok is False else h]
+            for e, ok, h in results
+        ]
+        print_table(CHECK_COLUMNS, rows)
+        for record in loaded.plugins.failed:
+            warning = Text.assemble(("warning:", "yellow"), f" plugin {record.provider} failed to load: ")
+            print_line(warning, record.error or "")
     if problems:
         raise SystemExit(1)
 
 
 @cli.command("plugins")
 @click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 @_handles_errors
 def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """List plugins: distribution, version, hooks, callback types and status."""
     from dataclasses import asdict
 
-    from rich.table import Table
+    from rich.text import Text
 
     plugins = _plugins(ctx)
     records = [r for r in plugins.records if show_all or not r.builtin]
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in records], indent=2))
+        print_json([asdict(r) for r in records])
         return
-    table = Table("plugin", "distribution", "version", "status", "callback types", "hooks")
+    rows: list[list[str | Text]] = []
     for record in records:
         status = record.status if record.error is None else f"{record.status}: {record.error}"
         style = {"loaded": "green", "failed": "red"}.get(record.status, "yellow")
-        table.add_row(
-            _text(record.name),
-            _text(record.distribution or ""),
-            _text(record.version or ""),
-            f"[{style}]{_text(status)}[/]",
-            _text(", ".join(record.callback_types)),
-            _text(", ".join(h.removeprefix("flagpipe_") for h in record.hooks)),
+        rows.append(
+            [
+                record.name,
+                record.distribution or "",
+                record.version or "",
+                Text(one_line(status), style=style),
+                ", ".join(record.callback_types),
+                ", ".join(h.removeprefix("flagpipe_") for h in record.hooks),
+            ]
         )
+    print_table(PLUGIN_COLUMNS, rows)
     console = _console()
-    console.print(table)
     if not show_all:
         console.print(f"({sum(r.builtin for r in plugins.records)} built-in plugins hidden; --all shows them)")
     for conflict in plugins.conflicts:
-        console.print(f"[red]conflict:[/] {_text(conflict)}")
+        print_line(Text.assemble(("conflict:", "red"), " "), conflict)
 
 
 @cli.command()

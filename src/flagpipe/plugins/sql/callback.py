@@ -41,7 +41,8 @@ class SQLCallback(flagpipe.Callback[SQLSettings]):
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<SQLCallback url={self.settings.safe_url!r} table_prefix={self.settings.table_prefix!r}>"
+        # the URL is a secret as a whole (it may carry credentials); messages show it with the password hidden
+        return f"<SQLCallback dialect={self.dialect!r} table_prefix={self.settings.table_prefix!r}>"
 
     # -- set-up -------------------------------------------------------------------------------
 

@@ -41,7 +41,11 @@ class _SQLContract(CallbackContract):
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         # PostgreSQL trusts local connections, so a password setting is ignored there: it exercises the secrets test
-        return {**self.db.settings, "password": "not-a-real-password"} if self.db.kind == "postgresql" else self.db.settings
+        return (
+            {**self.db.settings, "password": "not-a-real-password"}
+            if self.db.kind == "postgresql"
+            else self.db.settings
+        )
 
     def stored_ids(self, directory: Path) -> list[str]:
         return self.db.ids()

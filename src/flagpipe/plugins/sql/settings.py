@@ -42,7 +42,8 @@ class SQLSettings(flagpipe.CallbackSettings):
     """Settings of the ``sql`` callback."""
 
     url: SecretStr = Field(
-        default=SecretStr(DEFAULT_URL),
+        default=DEFAULT_URL,
+        validate_default=True,
         description=(
             "A SQLAlchemy URL: sqlite:///flags.db (relative to the flagging dir), postgresql+psycopg://..., "
             "mysql+pymysql://... Kept secret: shown with the password hidden."
@@ -52,7 +53,8 @@ class SQLSettings(flagpipe.CallbackSettings):
         default=None, description="The database password, when it is not in the URL (for example ${DB_PASSWORD})."
     )
     table_prefix: str = Field(
-        default="flagpipe_", description="Prefix of the table names: <prefix>flags, <prefix>blobs, <prefix>version."
+        default="flagpipe_",
+        description="Prefix of the table names (by default: flagpipe_flags, flagpipe_blobs, flagpipe_version).",
     )
     db_schema: str | None = Field(
         default=None,
@@ -66,7 +68,7 @@ class SQLSettings(flagpipe.CallbackSettings):
     )
     files: str = Field(
         default="reference",
-        description="Where files go: reference (path and sha256 only), inline (bytes in <prefix>blobs), "
+        description="Where files go: reference (path and sha256 only), inline (bytes in the blobs table), "
         "or an fsspec URL (s3://bucket/flags/, file:///srv/flags/) they are uploaded to by sha256.",
     )
     inline_max_bytes: int = Field(

@@ -30,6 +30,7 @@ PAGES = (
     "config.md",
     "hooks.md",
     "callbacks.md",
+    "sql.md",
     "cli.md",
     "reading.md",
     "gradio.md",

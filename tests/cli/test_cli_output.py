@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flagpipe.cli.ids import short_ids
+from flagpipe.core.host import BUILTIN_PLUGINS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,12 +46,6 @@ ONCALL_CONFIG = textwrap.dedent(
 )
 
 WIDTHS = pytest.mark.parametrize("width", [80, 200])
-BUILTIN_PLUGINS = (
-    "flagpipe.plugins.csv",
-    "flagpipe.plugins.webhook",
-    "flagpipe.plugins.hf_dataset",
-    "flagpipe.plugins.value_kinds",
-)
 
 
 @dataclass(frozen=True)
@@ -288,7 +283,7 @@ def test_plugins(at, monkeypatch, width: int) -> None:
     assert_fits(out, width)
     if width == 80:
         assert field(out, "plugin") == list(BUILTIN_PLUGINS)
-        assert field(out, "callback types") == ["csv", "webhook", "hf_dataset"]
+        assert field(out, "callback types") == ["csv", "webhook", "hf_dataset", "sql"]
         assert set(field(out, "status")) == {"loaded"}
     else:
         header = out.splitlines()[0]

@@ -88,7 +88,25 @@ def cache_key(policy: dict[str, Any], env: dict[str, str] | None = None) -> list
     """The fingerprint an entry is valid for: plugin distributions, flagpipe's version, the policy."""
     env = dict(os.environ) if env is None else env
     variables = {name: env[name] for name in POLICY_VARIABLES if name in env}
-    return [__version__, sys.executable, _plugin_distributions(), variables, policy]
+    return [__version__, sys.executable, _builtin_plugins(), _plugin_distributions(), variables, policy]
+
+
+def _builtin_plugins(folder: Path | None = None) -> str:
+    """A digest of the built-in plugins' source files (names and modification times).
+
+    The version alone misses a built-in plugin added or changed in a checkout installed in
+    editable mode, whose version stays the same.
+    """
+    import hashlib
+
+    folder = folder or Path(__file__).resolve().parents[1] / "plugins"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        try:
+            digest.update(f"{path.relative_to(folder)}:{path.stat().st_mtime_ns};".encode())
+        except OSError:
+            continue
+    return digest.hexdigest()[:16]
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flagpipe.plugins.csv",
     "flagpipe.plugins.webhook",
     "flagpipe.plugins.hf_dataset",
+    "flagpipe.plugins.sql",
     "flagpipe.plugins.value_kinds",
 )
 

@@ -44,7 +44,8 @@ def test_warm_cache_lists_plugin_commands_without_importing_plugins(
     assert HELLO in cold
     assert HELLO_HELP in cold
     (entry,) = _entries(command_cache_dir)
-    assert entry["commands"] == [
+    third_party = [c for c in entry["commands"] if not c["plugin"].startswith("flagpipe.plugins.")]
+    assert third_party == [
         {"name": HELLO, "plugin": "fptest-good", "help": HELLO_HELP, "hidden": False, "shorten": True}
     ]
     forget_test_modules()
@@ -141,3 +142,19 @@ def test_help_with_a_warm_cache_imports_no_plugin_machinery(plugin_site: Path) -
     assert "'fptest_good'" in cold.stderr  # the cold run imported the plugins to fill the cache
     assert warm.stdout == cold.stdout
     assert "imported: []" in warm.stderr
+
+
+def test_a_changed_builtin_plugin_is_a_miss(tmp_path: Path) -> None:
+    """An editable checkout keeps its version: a built-in plugin added or edited still changes the key."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "csv.py").write_text("")
+    before = command_cache._builtin_plugins(folder)
+    (folder / "sql").mkdir()
+    (folder / "sql" / "__init__.py").write_text("")
+    added = command_cache._builtin_plugins(folder)
+    os.utime(folder / "csv.py", ns=(1, 1))
+    edited = command_cache._builtin_plugins(folder)
+    assert len({before, added, edited}) == 3
+    assert command_cache._builtin_plugins(folder) == edited  # stable while nothing changes
+    assert command_cache._builtin_plugins() in command_cache.cache_key({})

@@ -276,3 +276,15 @@ def test_json_values_and_booleans(tmp_path: Path, plugins: PluginHost) -> None:
     assert json.loads(row["probs"]) == {"cat": 0.9, "dog": 0.1}
     assert row["ok"] == "false"
     assert json.loads(row["tags"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("method", ["flag", "record"])
+@pytest.mark.parametrize("mode", ["manual", "auto", "never"])
+def test_a_misspelled_keyword_is_refused_and_nothing_is_stored(
+    tmp_path: Path, plugins: PluginHost, method: str, mode: str
+) -> None:
+    with Flagger(mode=mode, dir=tmp_path, plugins=plugins) as flagger:
+        with pytest.raises(TypeError, match=r"unexpected keyword argument 'opton'.*option, username"):
+            getattr(flagger, method)({"x": 1}, opton="wrong sign")
+        assert flagger.count == 0
+        assert flagger.latest(5) == []

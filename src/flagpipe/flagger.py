@@ -15,7 +15,7 @@ from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.journal import Journal, new_owner_id
 from flagpipe.core.lane import Lane
-from flagpipe.core.receipt import FlagReceipt
+from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
 from flagpipe.core.values import ValueConverter
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
     from types import TracebackType
+
+    from typing_extensions import Unpack
 
     from flagpipe.config.model import FlagpipeConfig, OptionChoice
     from flagpipe.core.host import PluginHost
@@ -182,51 +184,35 @@ class Flagger:
 
     # -- flagging ----------------------------------------------------------------------------
 
-    def flag(
-        self,
-        values: Mapping[str, Any],
-        *,
-        option: str | None = None,
-        username: str | None = None,
-        comment: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        session_id: str | None = None,
-    ) -> FlagReceipt:
+    def flag(self, values: Mapping[str, Any], **details: Unpack[FlagDetails]) -> FlagReceipt:
         """Flag a sample: a person saw something wrong. Stored unless the mode is ``never``.
 
         :param values: field name to value; files as paths or bytes, numpy arrays and PIL images
             through the value-kind plugins.
-        :param option: the reason picked; must be one of the configured options (label or value).
+        :param details: ``option`` (the reason picked; one of the configured options, by label or
+            value), ``username``, ``comment``, ``metadata`` and ``session_id`` (see :class:`FlagDetails`).
         :raises ValueError: for an option not in the list, an unknown field, or a bad value;
             nothing is stored then.
+        :raises TypeError: for a keyword that is not one of the details.
         """
-        return self._submit(values, "manual", option, username, comment, metadata, session_id)
+        return self._submit(values, "manual", details)
 
-    def record(
-        self,
-        values: Mapping[str, Any],
-        *,
-        option: str | None = None,
-        username: str | None = None,
-        comment: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        session_id: str | None = None,
-    ) -> FlagReceipt:
-        """Record a prediction; it is stored only in ``auto`` mode (every prediction is kept)."""
+    def record(self, values: Mapping[str, Any], **details: Unpack[FlagDetails]) -> FlagReceipt:
+        """Record a prediction; it is stored only in ``auto`` mode (every prediction is kept).
+
+        Takes the same arguments as :meth:`flag`.
+        """
         if self.mode != "auto":
-            self._resolve_option(option)
+            check_details("record", details)
+            self._resolve_option(details.get("option"))
             return FlagReceipt(None, False, reason=f"record() stores only in auto mode (mode is {self.mode})")
-        return self._submit(values, "auto", option, username, comment, metadata, session_id)
+        return self._submit(values, "auto", details)
 
     def _submit(
         self,
         values: Mapping[str, Any],
         mode: FlagMode,
-        option: str | None,
-        username: str | None,
-        comment: str | None,
-        metadata: Mapping[str, Any] | None,
-        session_id: str | None,
+        details: FlagDetails,
         *,
         event_id: str | None = None,
         created_at: datetime | None = None,
@@ -234,7 +220,8 @@ class Flagger:
         """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
         if self._closed:
             raise RuntimeError("this Flagger is closed")
-        stored_option = self._resolve_option(option)
+        check_details("flag" if mode == "manual" else "record", details)
+        stored_option = self._resolve_option(details.get("option"))
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
         fields = self._fields(values)
@@ -242,12 +229,12 @@ class Flagger:
         event = FlagEvent(
             mode=mode,
             option=stored_option,
-            comment=comment,
-            username=username,
-            session_id=session_id,
+            comment=details.get("comment"),
+            username=details.get("username"),
+            session_id=details.get("session_id"),
             app=self.config.app,
             fields=fields,
-            metadata=dict(metadata or {}),
+            metadata=dict(details.get("metadata") or {}),
             **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)

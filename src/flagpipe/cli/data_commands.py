@@ -8,19 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import (
-    _CONFIG_OPTION,
     _console,
-    _handles_errors,
     _load,
     _open_journal,
 )
-from flagpipe.cli.group import cli
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
     Column,
     event_cells,
-    json_option,
     print_json,
     print_line,
     print_table,
@@ -68,17 +65,18 @@ def _progress_bar(enabled: bool) -> Progress:
     )
 
 
-@cli.command()
-@_CONFIG_OPTION
-@click.option("--format", "format_", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
-@click.option("--output", "-o", "output", required=True, metavar="OUT", help="The file to write.")
-@click.option("--since", metavar="TIME", help="Only flags made at or after this ISO 8601 time (naive = local).")
-@click.option("--option", "options", multiple=True, metavar="OPTION", help="Only flags with this option (repeatable).")
-@click.option("--embed-files", is_flag=True, help="Parquet only: store each file's bytes next to its path.")
-@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on large exports).")
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option(
+        "--format", "format_", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True
+    ),
+    click.option("--output", "-o", "output", required=True, metavar="OUT", help="The file to write."),
+    click.option("--since", metavar="TIME", help="Only flags made at or after this ISO 8601 time (naive = local)."),
+    click.option(
+        "--option", "options", multiple=True, metavar="OPTION", help="Only flags with this option (repeatable)."
+    ),
+    click.option("--embed-files", is_flag=True, help="Parquet only: store each file's bytes next to its path."),
+    click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on large exports)."),
+)
 def export(
     ctx: click.Context,
     config: str | None,
@@ -118,12 +116,8 @@ def export(
         print_line(f"exported {report.count:,} flags to {report.path} ({report.format})")
 
 
-@cli.command("import-gradio")
+@config_command(name="import-gradio")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@_CONFIG_OPTION
-@json_option
-@click.pass_context
-@_handles_errors
 def import_gradio_command(ctx: click.Context, source: Path, config: str | None, as_json: bool) -> None:
     """Import a Gradio flagging folder (log.csv, dataset<N>.csv and their files); importing twice adds nothing."""
     from flagpipe.data.gradio_import import import_gradio
@@ -164,12 +158,9 @@ def _events(journal: Any) -> Iterator[Any]:
         yield event
 
 
-@cli.command()
-@_CONFIG_OPTION
-@click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0))
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
+)
 def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) -> None:
     """Flags by option, by day (UTC), by user, and the latest few."""
     loaded = _load(ctx, config)

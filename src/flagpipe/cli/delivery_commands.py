@@ -8,19 +8,17 @@ from typing import TYPE_CHECKING
 
 import click
 
+from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import (
-    _CONFIG_OPTION,
     _age,
     _console,
     _fail,
-    _handles_errors,
     _inline,
     _load,
     _open_journal,
 )
-from flagpipe.cli.group import cli
 from flagpipe.cli.ids import resolve_id
-from flagpipe.cli.render import Column, json_option, one_line, print_json, print_line, print_table
+from flagpipe.cli.render import Column, one_line, print_json, print_line, print_table
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -63,11 +61,7 @@ def _status_cells(lane: LaneStatus, now: float) -> list[str | Text]:
     ]
 
 
-@cli.command()
-@_CONFIG_OPTION
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command()
 def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
     """Per callback: delivered, pending, dead letters, oldest pending age and the last error."""
     loaded = _load(ctx, config)
@@ -87,13 +81,10 @@ def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
     )
 
 
-@cli.command()
-@_CONFIG_OPTION
-@click.option("--callback", "callback", metavar="NAME", help="Only this callback's dead letters.")
-@click.option("--id", "event_id", metavar="ID", help="Only this event (its id, or the first 8 or more characters).")
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option("--callback", "callback", metavar="NAME", help="Only this callback's dead letters."),
+    click.option("--id", "event_id", metavar="ID", help="Only this event (its id, or the first 8 or more characters)."),
+)
 def retry(ctx: click.Context, config: str | None, callback: str | None, event_id: str | None, as_json: bool) -> None:
     """Re-queue dead letters and re-enable disabled callbacks; the app (or `flagpipe drain`) delivers them."""
     loaded = _load(ctx, config)
@@ -128,11 +119,7 @@ def _print_drained(lane: LaneStatus) -> None:
         print_line(head)
 
 
-@cli.command()
-@_CONFIG_OPTION
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command()
 def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
     """Deliver everything pending now, ignoring back-off, with a progress bar."""
     from rich.progress import Progress
@@ -163,14 +150,11 @@ def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@cli.command()
-@_CONFIG_OPTION
-@click.option("--older-than", "older_than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w.")
-@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
-@click.option("--remove-files", is_flag=True, help="Also delete files that only the removed events used.")
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option("--older-than", "older_than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w."),
+    click.option("--dry-run", is_flag=True, help="Only say what would be removed."),
+    click.option("--remove-files", is_flag=True, help="Also delete files that only the removed events used."),
+)
 def purge(
     ctx: click.Context, config: str | None, older_than: str, dry_run: bool, remove_files: bool, as_json: bool
 ) -> None:

@@ -7,21 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import (
     _console,
     _fail,
-    _handles_errors,
     _inline,
     _load,
     _pairs,
     _parse_cli_value,
     _text,
 )
-from flagpipe.cli.group import cli
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
     event_cells,
-    json_option,
     one_line,
     print_json,
     print_line,
@@ -32,16 +30,13 @@ if TYPE_CHECKING:
     from flagpipe.core.receipt import FlagReceipt
 
 
-@cli.command()
-@click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
-@click.option("--field", "-f", "fields", multiple=True, metavar="NAME=VALUE", help="A field value (repeatable).")
-@click.option("--file", "files", multiple=True, metavar="NAME=PATH", help="A file field (repeatable).")
-@click.option("--option", "-o", help="The reason (one of the configured options).")
-@click.option("--username", "-u", help="Who is flagging.")
-@click.option("--comment", help="A free-text comment.")
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option("--field", "-f", "fields", multiple=True, metavar="NAME=VALUE", help="A field value (repeatable)."),
+    click.option("--file", "files", multiple=True, metavar="NAME=PATH", help="A file field (repeatable)."),
+    click.option("--option", "-o", help="The reason (one of the configured options)."),
+    click.option("--username", "-u", help="Who is flagging."),
+    click.option("--comment", help="A free-text comment."),
+)
 def flag(
     ctx: click.Context,
     config: str | None,
@@ -107,12 +102,11 @@ def _print_receipt(receipt: FlagReceipt) -> None:
             print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), reason)
 
 
-@cli.command()
-@click.option("--config", "-c", "config", metavar="CONFIG", help="The flagging.yaml to use.")
-@click.option("-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show.")
-@json_option
-@click.pass_context
-@_handles_errors
+@config_command(
+    click.option(
+        "-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show."
+    ),
+)
 def show(ctx: click.Context, config: str | None, limit: int, as_json: bool) -> None:
     """Show the latest flags as a table."""
     from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError

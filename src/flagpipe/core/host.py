@@ -75,22 +75,19 @@ class PluginHost:
             if plugin is not None:  # None is a blocked name, not a plugin
                 callers = self.pm.get_hookcallers(plugin) or []
                 self.record_for(plugin_name).hooks = tuple(sorted(c.name for c in callers))
-        for plugin_name, caller in self._calls.each("flagpipe_register_callbacks"):
-            record = self.record_for(plugin_name)
-            try:
-                classes = validate_callback_classes(call_one(caller))
-            except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything; it is recorded
-                fail_plugin(self.pm, self.policy, record, exc, during="to register callbacks")
-                continue
-            registry.add_callbacks(record, classes)
-        for plugin_name, caller in self._calls.each("flagpipe_register_value_kinds"):
-            record = self.record_for(plugin_name)
-            try:
-                kinds = validate_value_kinds(call_one(caller))
-            except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything; it is recorded
-                fail_plugin(self.pm, self.policy, record, exc, during="to register value kinds")
-                continue
-            registry.add_value_kinds(record, kinds)
+        registrations: tuple[tuple[str, Callable[[object], list[Any]], Callable[[Any, list[Any]], None], str], ...] = (
+            ("flagpipe_register_callbacks", validate_callback_classes, registry.add_callbacks, "callbacks"),
+            ("flagpipe_register_value_kinds", validate_value_kinds, registry.add_value_kinds, "value kinds"),
+        )
+        for hook_name, validate, add, what in registrations:
+            for plugin_name, caller in self._calls.each(hook_name):
+                record = self.record_for(plugin_name)
+                try:
+                    items = validate(call_one(caller))
+                except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything; it is recorded
+                    fail_plugin(self.pm, self.policy, record, exc, during=f"to register {what}")
+                    continue
+                add(record, items)
         self._registry = registry
         return registry
 

@@ -1,12 +1,37 @@
-"""The receipt ``flag()`` and ``record()`` return: whether the flag was kept, and where it went."""
+"""What ``flag()`` and ``record()`` take besides the values, and the receipt they return."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+class FlagDetails(TypedDict, total=False):
+    """The keyword arguments of ``flag()`` and ``record()`` besides the values, all optional.
+
+    :ivar option: the reason picked; one of the configured options (label or value).
+    :ivar username: who flagged.
+    :ivar comment: free text from the person who flagged.
+    :ivar metadata: free JSON: model version, latency, request id ...
+    :ivar session_id: groups the flags of one session.
+    """
+
+    option: str | None
+    username: str | None
+    comment: str | None
+    metadata: Mapping[str, Any] | None
+    session_id: str | None
+
+
+def check_details(method: str, details: Mapping[str, Any]) -> None:
+    """Refuse a keyword that is not one of :class:`FlagDetails`, as Python does for a misspelled one."""
+    unknown = [key for key in details if key not in FlagDetails.__annotations__]
+    if unknown:
+        allowed = ", ".join(FlagDetails.__annotations__)
+        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}; it takes {allowed}")
 
 
 @dataclass(frozen=True)
@@ -35,4 +60,4 @@ class FlagReceipt:
         return self.stored
 
 
-__all__ = ["FlagReceipt"]
+__all__ = ["FlagDetails", "FlagReceipt", "check_details"]

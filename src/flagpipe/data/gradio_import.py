@@ -153,11 +153,7 @@ def _import_row(
         receipt = flagger._submit(  # flag()'s own path, with the row's id and time
             values,
             "manual",
-            option=option,
-            username=record.username,
-            comment=None,
-            metadata=metadata,
-            session_id=None,
+            {"option": option, "username": record.username, "metadata": metadata},
             event_id=event_id,
             created_at=record.timestamp,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import sqlalchemy as sa
 
@@ -21,10 +21,15 @@ from flagpipe.plugins.sql.settings import SQLSettings
 from flagpipe.plugins.sql.tables import Tables, build_tables
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
+    from typing_extensions import Unpack
+
     from flagpipe import FlagEvent
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,22 +93,42 @@ def iter_events(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | Non
             yield event_from_row(row)
 
 
-def read_events(
-    url: str,
-    *,
-    since: datetime | None = None,
-    options: Iterable[str | None] | None = None,
-    apps: Iterable[str | None] | None = None,
-    table_prefix: str = "flagpipe_",
-    schema: str | None = None,
-    directory: Path | None = None,
-) -> list[FlagEvent]:
-    """The flags stored at ``url`` that pass the filters, in flag order."""
-    engine, tables = open_database(url, table_prefix=table_prefix, schema=schema, directory=directory)
+class Query(TypedDict, total=False):
+    """Where the flags are and which to take: the keywords of :func:`read_events` and :func:`flag_stats`.
+
+    :ivar since: only flags made at or after this time.
+    :ivar options: only flags with one of these options (None for flags without one).
+    :ivar apps: only flags of these apps.
+    :ivar table_prefix: the prefix of the callback's tables (``flagpipe_`` by default).
+    :ivar schema: the PostgreSQL schema of the tables.
+    :ivar directory: where a relative SQLite file is.
+    """
+
+    since: datetime | None
+    options: Iterable[str | None] | None
+    apps: Iterable[str | None] | None
+    table_prefix: str
+    schema: str | None
+    directory: Path | None
+
+
+def _at(url: str, query: Query, work: Callable[[sa.Engine, Tables, FlagFilter], T]) -> T:
+    """Open the database at ``url``, run ``work`` with the query's filter, and always dispose of it."""
+    engine, tables = open_database(
+        url,
+        table_prefix=query.get("table_prefix", "flagpipe_"),
+        schema=query.get("schema"),
+        directory=query.get("directory"),
+    )
     try:
-        return list(iter_events(engine, tables, FlagFilter.of(since, options, apps)))
+        return work(engine, tables, FlagFilter.of(query.get("since"), query.get("options"), query.get("apps")))
     finally:
         engine.dispose()
+
+
+def read_events(url: str, **query: Unpack[Query]) -> list[FlagEvent]:
+    """The flags stored at ``url`` that pass the filters (see :class:`Query`), in flag order."""
+    return _at(url, query, lambda engine, tables, where: list(iter_events(engine, tables, where)))
 
 
 def _day(column: Any, dialect: str) -> sa.ColumnElement[Any]:
@@ -143,22 +168,9 @@ def stats(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = No
     }
 
 
-def flag_stats(
-    url: str,
-    *,
-    since: datetime | None = None,
-    options: Iterable[str | None] | None = None,
-    apps: Iterable[str | None] | None = None,
-    table_prefix: str = "flagpipe_",
-    schema: str | None = None,
-    directory: Path | None = None,
-) -> dict[str, Any]:
-    """:func:`stats` of the flags stored at ``url``."""
-    engine, tables = open_database(url, table_prefix=table_prefix, schema=schema, directory=directory)
-    try:
-        return stats(engine, tables, FlagFilter.of(since, options, apps))
-    finally:
-        engine.dispose()
+def flag_stats(url: str, **query: Unpack[Query]) -> dict[str, Any]:
+    """:func:`stats` of the flags stored at ``url`` that pass the filters (see :class:`Query`)."""
+    return _at(url, query, stats)
 
 
-__all__ = ["FlagFilter", "flag_stats", "iter_events", "open_database", "read_events", "stats"]
+__all__ = ["FlagFilter", "Query", "flag_stats", "iter_events", "open_database", "read_events", "stats"]

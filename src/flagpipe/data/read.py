@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from flagpipe.core.host import PluginHost
+
 __all__ = ["SourceError", "detect_csv_format", "parse_csv", "read_flags"]
 
 
@@ -69,6 +71,7 @@ def read_flags(
     options: Sequence[str | None] | None = None,
     apps: Sequence[str | None] | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    plugins: PluginHost | None = None,
 ) -> pd.DataFrame:
     """Read flags into a pandas DataFrame: one row per flag, one typed column per field.
 
@@ -87,6 +90,8 @@ def read_flags(
     :param storage_options: passed to the plugin that reads a URL source (for the ``sql`` plugin:
         ``table_prefix``, ``schema``, ``directory`` (the flagging dir that file paths are relative
         to), ``password``); ignored for local paths.
+    :param plugins: the plugin host asked to open a URL source (by default one built from the
+        environment's plugin policy, as a :class:`flagpipe.Flagger` builds it).
     :returns: columns: the fields (file fields as absolute paths), ``option``, ``username``,
         ``comment``, ``timestamp`` (UTC), ``id``, ``mode``, ``session_id``, ``app``, then
         ``metadata.<key>`` (nested keys dotted). ``frame.attrs["flagpipe_kinds"]`` maps columns to kinds.
@@ -95,7 +100,7 @@ def read_flags(
     """
     keep = RecordFilter(since, options, apps)
     if is_url(source):
-        with open_flag_source(str(source), storage_options) as flags:
+        with open_flag_source(str(source), storage_options, plugins=plugins) as flags:
             return records_to_frame(iter_source_records(flags, keep.flag_filter()))
     path = Path(source)
     if not path.exists():
@@ -105,7 +110,9 @@ def read_flags(
         from flagpipe.core.journal import JOURNAL_PATH
 
         if (path / JOURNAL_PATH).is_file():
-            records: Iterable[FlagRecord] = iter_journal_records(path.resolve(), since=since, options=options, apps=apps)
+            records: Iterable[FlagRecord] = iter_journal_records(
+                path.resolve(), since=since, options=options, apps=apps
+            )
             return records_to_frame(records)
         files = gradio_csv_files(path)
         if not files:

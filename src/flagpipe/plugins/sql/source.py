@@ -107,8 +107,8 @@ class SQLFlagSource(FlagSource):
             detail = scrub(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0], self.settings.secrets())
             dialect = self._engine.dialect.name if self._engine is not None else ""
             if kind_of(exc, dialect) == "missing_table":
-                tables = f"{self.settings.db_schema + '.' if self.settings.db_schema else ''}{self.settings.table_prefix}"
-                detail = f"no flag tables {tables}flags there (wrong table_prefix or schema?): {detail}"
+                schema = f"{self.settings.db_schema}." if self.settings.db_schema else ""
+                detail = f"no table {schema}{self.settings.table_prefix}flags (wrong table_prefix or schema?): {detail}"
             raise ValueError(f"cannot read flags from {self.description} while {doing}: {detail}") from None
 
     def events(self, flag_filter: FlagFilter | None = None) -> Iterator[FlagEvent]:

@@ -688,11 +688,11 @@ def test_hook_flagpipe_open_flag_source_bad_results_and_errors(tmp_path: Path, p
         def flagpipe_open_flag_source(self, source: str) -> None:
             raise ValueError(f"cannot open {source}: no such bucket")
 
-    with plugins.registered(WrongType(), name="wrong-type"):
-        with pytest.raises(
-            PluginError, match="plugin 'wrong-type': flagpipe_open_flag_source must return a FlagSource"
-        ):
-            flagpipe.read_flags("memory://x", plugins=plugins)
+    with (
+        plugins.registered(WrongType(), name="wrong-type"),
+        pytest.raises(PluginError, match="plugin 'wrong-type': flagpipe_open_flag_source must return a FlagSource"),
+    ):
+        flagpipe.read_flags("memory://x", plugins=plugins)
     with plugins.registered(Raises(), name="raises"), pytest.raises(ValueError, match="no such bucket"):
         flagpipe.read_flags("s3://bucket/flags/", plugins=plugins)
 

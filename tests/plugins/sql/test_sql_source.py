@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 import flagpipe
 from flagpipe.plugins.sql.source import SQLFlagSource, open_source, recognises
 
+from .conftest import statements
+
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from .conftest import Database
@@ -58,21 +57,6 @@ def where(database: Database, directory: Path) -> dict[str, Any]:
     if database.schema:
         options["schema"] = database.schema
     return options
-
-
-@contextlib.contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement any engine runs inside the block (SQLAlchemy's own event, not a stand-in)."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", record)
 
 
 def test_read_flags_from_the_database_equals_the_journal(database: Database, tmp_path: Path) -> None:
@@ -168,3 +152,15 @@ def test_a_naive_since_is_local_time(sqlite: Database, tmp_path: Path, monkeypat
     url = f"sqlite:///{directory / 'flags.db'}"
     assert len(flagpipe.read_flags(url, since=local)) == len(frame) - 2
     assert len(flagpipe.read_flags(url, since=moment + timedelta(days=1))) == 0
+
+
+def test_reading_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(ValueError, match=r"cannot read flags from sqlite:///.*typo.db: no such SQLite file"):
+        flagpipe.read_flags(f"sqlite:///{missing}")
+    assert not missing.exists()
+    with pytest.raises(ValueError, match="no such directory"):
+        flagpipe.read_flags("sqlite:///flags.db", storage_options={"directory": tmp_path / "nowhere"})
+    assert not (tmp_path / "nowhere").exists()
+    with pytest.raises(ValueError, match="no such SQLite file"):
+        flagpipe.read_flags("sqlite:///flags.db", storage_options={"directory": tmp_path})

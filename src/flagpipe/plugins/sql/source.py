@@ -88,9 +88,15 @@ class SQLFlagSource(FlagSource):
 
     def _open(self) -> tuple[sa.Engine, Tables]:
         if self._engine is None or self._tables is None:
-            from flagpipe.plugins.sql.engine import create_engine
+            from flagpipe.plugins.sql.engine import create_engine, database_url
             from flagpipe.plugins.sql.tables import build_tables
 
+            if self._base is not None and not self._base.is_dir():
+                raise ValueError(f"cannot read flags from {self.description}: no such directory {self._base}")
+            url = database_url(self.settings, self._base)
+            file = url.database if url.get_backend_name() == "sqlite" and url.database != ":memory:" else None
+            if file and not Path(file).is_file():  # reading must not create an empty database
+                raise ValueError(f"cannot read flags from {self.description}: no such SQLite file {file}")
             self._engine = self._guard(lambda: create_engine(self.settings, self._base), "connecting")
             self._tables = build_tables(self.settings.table_prefix, self.settings.db_schema)
         return self._engine, self._tables

@@ -86,7 +86,10 @@ def export(
     progress: bool | None,
     as_json: bool,
 ) -> None:
-    """Export flags to CSV, JSONL or Parquet (streamed), from the journal or --from a database."""
+    """Export flags to CSV, JSONL or Parquet (streamed in batches).
+
+    From the config's journal, or --from a database, where the filters run in SQL.
+    """
     from flagpipe.data.export import export_flags
     from flagpipe.data.records import parse_since
 
@@ -153,7 +156,10 @@ def import_gradio_command(ctx: click.Context, source: Path, config: str | None, 
     click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
 )
 def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int, as_json: bool) -> None:
-    """Flags by option, by day (UTC), by user, and the latest few (counted where the flags are)."""
+    """Flags by option, by day (UTC), by user, and the latest few.
+
+    With --from, counted in the database (GROUP BY), not by reading every flag.
+    """
     with journal_or_source(ctx, config, from_) as source:
         counts = source.stats()
         newest = source.latest(latest) if latest else []

@@ -111,7 +111,10 @@ def _print_receipt(receipt: FlagReceipt) -> None:
     ),
 )
 def show(ctx: click.Context, config: str | None, from_: str | None, limit: int, as_json: bool) -> None:
-    """Show the latest flags as a table (from the config's journal, or --from a database)."""
+    """Show the latest flags as a table.
+
+    From the config's journal, or --from a database (one ORDER BY ... LIMIT query).
+    """
     with flag_source(ctx, config, from_) as source:
         if source is not None:
             _print_latest(source.latest(limit), "source", source.description, as_json=as_json)

@@ -200,5 +200,5 @@ def flagpipe_open_flag_source(source: str, storage_options: Mapping[str, Any]) -
     recognises but cannot open (a bad option, a missing driver) is a clear error, not a silent
     fall-through to the next plugin.
 
-    **Since:** 0.2.
+    **Since:** 0.1.
     """

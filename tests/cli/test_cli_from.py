@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.cli.conftest import assert_fits
 from tests.plugins.sql.conftest import open_database, statements
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
-    from click.testing import Result
 
 #: A field value longer than any table row.
 LONG_TEXT = "the model said the sum of five and seven is minus twelve, " * 4
@@ -73,23 +73,6 @@ def flagged(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
         url = database.url if database.kind != "sqlite" else f"sqlite:///{directory / 'flags.db'}"
         query = f"table_prefix={database.prefix}" + (f"&schema={database.schema}" if database.schema else "")
         yield Flagged(config, f"{url}?{query}", url)
-
-
-@pytest.fixture
-def at(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Invoke ``flagpipe ARGS...`` in a terminal ``width`` columns wide."""
-
-    def invoke(width: int, *args: str) -> Result:
-        monkeypatch.setenv("COLUMNS", str(width))
-        return run(*args)
-
-    return invoke
-
-
-def assert_fits(text: str, width: int, *whole: str) -> None:
-    """No line longer than ``width``, except one that holds one of ``whole`` (a path printed whole)."""
-    for line in text.splitlines():
-        assert len(line) <= width or any(w in line for w in whole), f"{len(line)} > {width}: {line!r}"
 
 
 @WIDTHS

@@ -16,16 +16,23 @@ if TYPE_CHECKING:
 START = datetime(2026, 3, 1, 22, 0, tzinfo=timezone.utc)
 
 
+#: (hours after START, option, app, username) of seven flags.
+ROWS = [
+    (0, "wrong", "demo", "ana"),
+    (2, "other", None, "bo"),
+    (4, None, "demo", None),
+    (6, "wrong", None, "ana"),
+    (8, "other", "demo", "bo"),
+    (10, None, None, None),
+    (12, "wrong", "demo", "ana"),
+]
+
+
 def history() -> list[FlagEvent]:
-    return [
-        FlagEvent(
-            created_at=START + timedelta(hours=2 * n),
-            option=("wrong", "other", None)[n % 3],
-            app=("demo", None)[n % 2],
-            username=("ana", "bo", None)[n % 3],
-        )
-        for n in range(7)
-    ]
+    events = []
+    for hours, option, app, username in ROWS:
+        events.append(FlagEvent(created_at=START + timedelta(hours=hours), option=option, app=app, username=username))
+    return events
 
 
 class Listed(FlagSource):

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
-    from types import TracebackType
+
+    from typing_extensions import Self
 
     from flagpipe.core.event import FlagEvent
 
@@ -137,10 +138,10 @@ class FlagSource(abc.ABC):
     def close(self) -> None:  # noqa: B027 - a source without resources has nothing to close
         """Release what the source holds (connections, open files)."""
 
-    def __enter__(self) -> FlagSource:
+    def __enter__(self) -> Self:
+        """The source itself; it is closed when the block ends."""
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the source, whether the block raised or not."""
         self.close()

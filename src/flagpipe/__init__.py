@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from flagpipe.core.receipt import FlagReceipt as FlagReceipt
     from flagpipe.core.schema import FieldSpec as FieldSpec
     from flagpipe.core.schema import FlagSchema as FlagSchema
+    from flagpipe.core.sources import FlagFilter as FlagFilter
+    from flagpipe.core.sources import FlagSource as FlagSource
     from flagpipe.data.read import read_flags as read_flags
     from flagpipe.flagger import Flagger as Flagger
 
@@ -49,7 +51,9 @@ _EXPORTS = {
     "FileRef": "flagpipe.core.event",
     "FlagEvent": "flagpipe.core.event",
     "FlagReceipt": "flagpipe.core.receipt",
+    "FlagFilter": "flagpipe.core.sources",
     "FlagSchema": "flagpipe.core.schema",
+    "FlagSource": "flagpipe.core.sources",
     "Flagger": "flagpipe.flagger",
     "PermanentError": "flagpipe.core.callback",
     "RetryableError": "flagpipe.core.callback",
@@ -86,8 +90,10 @@ __all__ = [
     "FieldValue",
     "FileRef",
     "FlagEvent",
+    "FlagFilter",
     "FlagReceipt",
     "FlagSchema",
+    "FlagSource",
     "Flagger",
     "PermanentError",
     "RetryableError",

@@ -55,3 +55,20 @@ def calculator(tmp_path: Path) -> Path:
     path = tmp_path / "calc.yaml"
     path.write_text(CALCULATOR_CONFIG, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def at(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Invoke ``flagpipe ARGS...`` in a terminal ``width`` columns wide."""
+
+    def invoke(width: int, *args: str) -> Result:
+        monkeypatch.setenv("COLUMNS", str(width))
+        return run(*args)
+
+    return invoke
+
+
+def assert_fits(text: str, width: int, *whole: str) -> None:
+    """No line longer than ``width``, except one that holds one of ``whole`` (a path printed whole)."""
+    for line in text.splitlines():
+        assert len(line) <= width or any(w in line for w in whole), f"{len(line)} > {width}: {line!r}"

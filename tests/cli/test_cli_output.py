@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.cli.conftest import assert_fits
 
 from flagpipe.cli.ids import short_ids
 from flagpipe.core.host import BUILTIN_PLUGINS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
-    from click.testing import Result
 
 #: A callback name longer than any column a narrow table would give it.
 LONG_NAME = "slack_alerts_for_the_oncall_team"
@@ -78,23 +77,6 @@ def oncall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Oncall:
         ]
     assert all(r.failed for r in receipts)
     return Oncall(config, tmp_path / "flags", [str(r.id) for r in receipts])
-
-
-@pytest.fixture
-def at(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Invoke ``flagpipe ARGS...`` in a terminal ``width`` columns wide."""
-
-    def invoke(width: int, *args: str) -> Result:
-        monkeypatch.setenv("COLUMNS", str(width))
-        return run(*args)
-
-    return invoke
-
-
-def assert_fits(text: str, width: int, *whole: str) -> None:
-    """No line longer than ``width``, except one that holds one of ``whole`` (a path printed whole)."""
-    for line in text.splitlines():
-        assert len(line) <= width or any(w in line for w in whole), f"{len(line)} > {width}: {line!r}"
 
 
 def field(text: str, key: str) -> list[str]:

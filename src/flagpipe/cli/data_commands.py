@@ -1,19 +1,14 @@
-"""Commands to get flags out and in: export, import-gradio, stats."""
+"""Commands to get flags out and in: export, import-gradio, stats (``--from`` a source, or the journal)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from flagpipe.cli.commands import config_command
-from flagpipe.cli.common import (
-    _console,
-    _load,
-    _open_journal,
-)
+from flagpipe.cli.common import _console, _load
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
     Column,
@@ -22,10 +17,9 @@ from flagpipe.cli.render import (
     print_line,
     print_table,
 )
+from flagpipe.cli.sources import FROM_OPTION, journal_or_source
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from rich.progress import Progress
 
     from flagpipe.core.event import FlagEvent
@@ -66,6 +60,7 @@ def _progress_bar(enabled: bool) -> Progress:
 
 
 @config_command(
+    FROM_OPTION,
     click.option(
         "--format", "format_", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True
     ),
@@ -74,42 +69,45 @@ def _progress_bar(enabled: bool) -> Progress:
     click.option(
         "--option", "options", multiple=True, metavar="OPTION", help="Only flags with this option (repeatable)."
     ),
+    click.option("--app", "apps", multiple=True, metavar="APP", help="Only flags of this app (repeatable)."),
     click.option("--embed-files", is_flag=True, help="Parquet only: store each file's bytes next to its path."),
     click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on large exports)."),
 )
 def export(
     ctx: click.Context,
     config: str | None,
+    from_: str | None,
     format_: str,
     output: str,
     since: str | None,
     options: tuple[str, ...],
+    apps: tuple[str, ...],
     embed_files: bool,
     progress: bool | None,
     as_json: bool,
 ) -> None:
-    """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
+    """Export flags to CSV, JSONL or Parquet (streamed in batches).
+
+    From the config's journal, or --from a database, where the filters run in SQL.
+    """
     from flagpipe.data.export import export_flags
     from flagpipe.data.records import parse_since
 
-    loaded = _load(ctx, config)
     parse_since(since)  # a bad time is an error before anything is read
-    journal = _open_journal(loaded)
-    try:
-        total = journal.count()
-    finally:
-        journal.close()
-    show = progress if progress is not None else total >= PROGRESS_THRESHOLD and not as_json
-    with _progress_bar(show) as bar:
-        report = export_flags(
-            loaded.directory,
-            output,
-            format_,  # type: ignore[arg-type]  # click.Choice checked it
-            since=since,
-            options=list(options) or None,
-            embed_files=embed_files,
-            progress=_RichProgress(bar),
-        )
+    with journal_or_source(ctx, config, from_) as source:
+        total = source.count()
+        show = progress if progress is not None else total >= PROGRESS_THRESHOLD and not as_json
+        with _progress_bar(show) as bar:
+            report = export_flags(
+                source,
+                output,
+                format_,  # type: ignore[arg-type]  # click.Choice checked it
+                since=since,
+                options=list(options) or None,
+                apps=list(apps) or None,
+                embed_files=embed_files,
+                progress=_RichProgress(bar),
+            )
     if as_json:
         print_json({"path": str(report.path), "format": report.format, "count": report.count})
     else:
@@ -153,57 +151,31 @@ def import_gradio_command(ctx: click.Context, source: Path, config: str | None, 
         print_line(f"  pending for {name}: run `flagpipe drain` or start the app to deliver")
 
 
-def _events(journal: Any) -> Iterator[Any]:
-    for _, event in journal.iter_events():
-        yield event
-
-
 @config_command(
+    FROM_OPTION,
     click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
 )
-def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) -> None:
-    """Flags by option, by day (UTC), by user, and the latest few."""
-    loaded = _load(ctx, config)
-    journal = _open_journal(loaded)
-    by_option: Counter[str | None] = Counter()
-    by_day: Counter[str] = Counter()
-    by_user: Counter[str | None] = Counter()
-    try:
-        for event in _events(journal):
-            by_option[event.option] += 1
-            by_day[event.created_at.date().isoformat()] += 1
-            by_user[event.username] += 1
-        newest = journal.latest(latest) if latest else []
-    finally:
-        journal.close()
-    total = sum(by_day.values())
+def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int, as_json: bool) -> None:
+    """Flags by option, by day (UTC), by user, and the latest few.
+
+    With --from, counted in the database (GROUP BY), not by reading every flag.
+    """
+    with journal_or_source(ctx, config, from_) as source:
+        counts = source.stats()
+        newest = source.latest(latest) if latest else []
+        where = source.description
     if as_json:
-        print_json(
-            {
-                "total": total,
-                "by_option": [{"option": k, "count": v} for k, v in by_option.most_common()],
-                "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
-                "by_user": [{"username": k, "count": v} for k, v in by_user.most_common()],
-                "latest": [e.model_dump(mode="json") for e in reversed(newest)],
-            }
-        )
+        print_json({**counts, "latest": [e.model_dump(mode="json") for e in reversed(newest)]})
         return
-    _print_stats(total, by_option, by_day, by_user, newest, directory=str(loaded.directory))
+    _print_stats(counts, newest, where=where)
 
 
-def _print_stats(
-    total: int,
-    by_option: Counter[str | None],
-    by_day: Counter[str],
-    by_user: Counter[str | None],
-    newest: list[FlagEvent],
-    *,
-    directory: str,
-) -> None:
+def _print_stats(counts: dict[str, Any], newest: list[FlagEvent], *, where: str) -> None:
     from rich.text import Text
 
     console = _console()
-    print_line(f"{total:,} flags in {directory}")
+    total = int(counts["total"])
+    print_line(f"{total:,} flags in {where}")
     if not total:
         return
 
@@ -213,15 +185,16 @@ def _print_stats(
     def named(value: str | None, missing: str) -> str | Text:
         return value if value is not None else Text(missing, style="dim")
 
-    counts = (Column("flags", "number"), Column("share", "number"))
+    flags, share_column = Column("flags", "number"), Column("share", "number")
     console.print()
-    rows = [[named(option, "(none)"), f"{n:,}", share(n)] for option, n in by_option.most_common()]
-    print_table((Column("option"), *counts), rows, title="by option")
+    rows = [[named(r["option"], "(none)"), f"{r['count']:,}", share(r["count"])] for r in counts["by_option"]]
+    print_table((Column("option"), flags, share_column), rows, title="by option")
     console.print()
-    print_table((Column("day (UTC)"), counts[0]), [[day, f"{by_day[day]:,}"] for day in sorted(by_day)], title="by day")
+    rows = [[r["day"], f"{r['count']:,}"] for r in counts["by_day"]]
+    print_table((Column("day (UTC)"), flags), rows, title="by day")
     console.print()
-    rows = [[named(user, "(anonymous)"), f"{n:,}", share(n)] for user, n in by_user.most_common()]
-    print_table((Column("username"), *counts), rows, title="by user")
+    rows = [[named(r["username"], "(anonymous)"), f"{r['count']:,}", share(r["count"])] for r in counts["by_user"]]
+    print_table((Column("username"), flags, share_column), rows, title="by user")
     if newest:
         console.print()
         print_table(EVENT_COLUMNS, [event_cells(event) for event in reversed(newest)], title=f"latest {len(newest)}")

@@ -1,4 +1,4 @@
-"""Commands to flag and look at flags: flag, show."""
+"""Commands to flag and look at flags: flag, show (from a config's journal or ``--from`` a source)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ from flagpipe.cli.render import (
     print_line,
     print_table,
 )
+from flagpipe.cli.sources import FROM_OPTION, flag_source
 
 if TYPE_CHECKING:
+    from flagpipe.core.event import FlagEvent
     from flagpipe.core.receipt import FlagReceipt
 
 
@@ -103,12 +105,20 @@ def _print_receipt(receipt: FlagReceipt) -> None:
 
 
 @config_command(
+    FROM_OPTION,
     click.option(
         "-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show."
     ),
 )
-def show(ctx: click.Context, config: str | None, limit: int, as_json: bool) -> None:
-    """Show the latest flags as a table."""
+def show(ctx: click.Context, config: str | None, from_: str | None, limit: int, as_json: bool) -> None:
+    """Show the latest flags as a table.
+
+    From the config's journal, or --from a database (one ORDER BY ... LIMIT query).
+    """
+    with flag_source(ctx, config, from_) as source:
+        if source is not None:
+            _print_latest(source.latest(limit), "source", source.description, as_json=as_json)
+            return
     from flagpipe.core.journal import JOURNAL_PATH, Journal, JournalError
 
     loaded = _load(ctx, config)
@@ -124,9 +134,14 @@ def show(ctx: click.Context, config: str | None, limit: int, as_json: bool) -> N
                 journal.close()
         except JournalError as exc:
             _fail(str(exc))
+    _print_latest(events, "directory", str(directory), as_json=as_json)
+
+
+def _print_latest(events: list[FlagEvent], key: str, where: str, *, as_json: bool) -> None:
+    """The latest flags as JSON (``{key: where, "flags": [...]}``) or a table titled with ``where``."""
     if as_json:
-        print_json({"directory": str(directory), "flags": [e.model_dump(mode="json") for e in events]})
+        print_json({key: where, "flags": [e.model_dump(mode="json") for e in events]})
     elif not events:
-        _console().print(_text(f"no flags yet in {directory}"))
+        _console().print(_text(f"no flags yet in {where}"))
     else:
-        print_table(EVENT_COLUMNS, [event_cells(e) for e in events], title=f"latest flags in {directory}")
+        print_table(EVENT_COLUMNS, [event_cells(e) for e in events], title=f"latest flags in {where}")

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import click
 
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.kinds import ValueKind
+    from flagpipe.core.sources import FlagSource
 
 #: The project name: pluggy's marker name, the hook prefix and the entry-point group.
 PROJECT_NAME = "flagpipe"
@@ -169,6 +170,35 @@ def flagpipe_register_commands(cli: click.Group) -> None:
     refused with a warning naming the plugin.
 
     **If it raises:** the plugin's commands are missing; the error is logged with the plugin's name.
+
+    **Since:** 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def flagpipe_open_flag_source(source: str, storage_options: Mapping[str, Any]) -> FlagSource | None:
+    """Open flags stored where a plugin knows how to read them: a database, Parquet on object storage.
+
+    **When:** when ``flagpipe.read_flags(source)`` or ``flagpipe show / stats / export --from
+    source`` is given a source that is not a local path (a string with ``://``, such as
+    ``postgresql+psycopg://host/db``, ``sqlite:///flags.db`` or ``s3://bucket/flags/``). Plugins are
+    asked in hook-call order; the first that returns a source reads it.
+
+    **Arguments:** ``source``, the string as the user gave it (it may hold a password: never echo it
+    unmasked); ``storage_options``, a mapping of extra settings passed through unchanged from
+    ``read_flags(..., storage_options=...)`` (for example fsspec's credentials, or where the tables
+    are); empty when none were given. Ignore keys that are not yours.
+
+    **Returns:** a :class:`flagpipe.FlagSource` (its ``events(flag_filter)`` yields the flags in flag
+    order with the filter applied where the data is; ``latest`` and ``stats`` may be overridden to
+    answer without reading every flag), or None when the source is not one the plugin reads (an
+    unknown URL scheme). Stops at first non-None result, see firstresult. When no plugin returns
+    one, reading fails with an error that names the source's scheme. Opening should be cheap:
+    connect on first read if you can, and release connections in ``close()``.
+
+    **If it raises:** reading fails with the error (with the plugin's name): a source a plugin
+    recognises but cannot open (a bad option, a missing driver) is a clear error, not a silent
+    fall-through to the next plugin.
 
     **Since:** 0.1.
     """

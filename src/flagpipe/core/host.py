@@ -30,10 +30,11 @@ from flagpipe.core.registry import CallbackType, Registry, validate_callback_cla
 from flagpipe.core.tracing import trace_hook_calls, tracing_requested
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.kinds import ValueKind
+    from flagpipe.core.sources import FlagSource
 
 log = logging.getLogger("flagpipe.plugins")
 
@@ -184,6 +185,31 @@ class PluginHost:
                 continue
             staged.append((plugin_name, group))
         return staged
+
+    def open_flag_source(self, source: str, storage_options: Mapping[str, Any] | None = None) -> FlagSource | None:
+        """Ask ``flagpipe_open_flag_source`` in hook-call order; the first source returned, or None.
+
+        :raises PluginError: when a plugin returns something that is not a :class:`FlagSource`.
+        An error a plugin raises propagates unchanged (the plugin's name is logged).
+        """
+        from flagpipe.core.sources import FlagSource
+
+        options = dict(storage_options or {})
+        for plugin_name, caller in self._calls.each("flagpipe_open_flag_source"):
+            try:
+                result = caller(source=source, storage_options=options)  # firstresult: the value itself
+            except Exception:
+                log.error("flagpipe plugin %s raised in flagpipe_open_flag_source", plugin_name)
+                raise
+            if result is None:
+                continue
+            if not isinstance(result, FlagSource):
+                raise PluginError(
+                    f"plugin {plugin_name!r}: flagpipe_open_flag_source must return a FlagSource or None, "
+                    f"got {type(result).__name__}"
+                )
+            return result
+        return None
 
     # -- registering plugins by hand (tests, the test kit) ----------------------------------------
 

@@ -1,4 +1,7 @@
-"""``flagpipe export``: write the journal's flags to CSV, JSONL or Parquet, streaming in batches.
+"""``flagpipe export``: write flags to CSV, JSONL or Parquet, streaming in batches.
+
+The flags come from a flagging directory's journal or from any :class:`flagpipe.FlagSource` (a
+database a plugin reads, for ``flagpipe export --from URL``).
 
 - ``csv``: flagpipe's CSV layout (the csv callback's, with every extra column): the fields, ``flag``,
   ``username``, ``timestamp``, ``comment``, ``session_id``, ``app``, ``mode``, ``metadata`` (JSON),
@@ -11,8 +14,8 @@
   ``read_flags`` restores them. With ``embed_files`` a file column is a ``struct<bytes, path>`` (the
   layout Hugging Face ``datasets`` uses for images and audio).
 
-CSV and Parquet need every column before the first row, so they read the journal twice (once to
-collect the columns, once to write); JSONL reads it once. Every pass reads ``batch`` events at a time.
+CSV and Parquet need every column before the first row, so they read the source twice (once to
+collect the columns, once to write); JSONL reads it once. Every pass streams the events.
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from flagpipe.core.sources import FlagSource
 from flagpipe.data.flagpipe_csv import write_csv
 from flagpipe.data.frame import Layout
 from flagpipe.data.jsonl import write_jsonl
 from flagpipe.data.parquet import write_parquet
-from flagpipe.data.records import RecordFilter, SourceError, record_from_event
+from flagpipe.data.records import RecordFilter, record_from_event
+from flagpipe.data.sources import JournalSource
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from flagpipe.core.journal import Journal
+    from flagpipe.core.sources import FlagFilter
     from flagpipe.data.records import FlagRecord
 
 #: An export's file format.
@@ -69,61 +74,61 @@ class _NoProgress:
 
 
 def _records(
-    journal: Journal, directory: Path, keep: RecordFilter, batch: int, progress: Progress, phase: str
+    source: FlagSource, wanted: FlagFilter, total: int, batch: int, progress: Progress, phase: str
 ) -> Iterator[FlagRecord]:
-    progress.start(phase, journal.count())
+    progress.start(phase, total)
     done = 0
-    for done, (_, event) in enumerate(journal.iter_events(batch), 1):
+    for done, event in enumerate(source.events(wanted), 1):
         if done % batch == 0:
             progress.advance(batch)
-        if keep(event.created_at, event.option):
-            yield record_from_event(event, directory)
+        yield record_from_event(event, source.directory)
     progress.advance(done % batch)
 
 
 def export_flags(
-    directory: Path,
+    source: Path | FlagSource,
     out: str | os.PathLike[str],
     format: ExportFormat,
     *,
     since: datetime | str | None = None,
     options: Sequence[str | None] | None = None,
+    apps: Sequence[str | None] | None = None,
     embed_files: bool = False,
     batch: int = 2000,
     progress: Progress | None = None,
 ) -> ExportReport:
-    """Export the flags of the flagging directory ``directory`` to ``out`` (see the module docs).
+    """Export the flags of ``source`` (a flagging directory or a flag source) to ``out`` (see the module docs).
 
+    The filters are given to the source, which applies them where the data is (a database: in SQL).
     The file is written next to ``out`` under a temporary name and renamed into place when complete.
+    A source given as an object is left open; a directory's journal is closed at the end.
     """
-    from flagpipe.core.journal import JOURNAL_PATH, Journal
-
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; expected one of {', '.join(FORMATS)}")
     if embed_files and format != "parquet":
         raise ValueError("embed_files works only with the parquet format")
-    if not (directory / JOURNAL_PATH).is_file():
-        raise SourceError(f"no flags in {directory}: {directory / JOURNAL_PATH} does not exist")
-    keep = RecordFilter(since, options)
+    wanted = RecordFilter(since, options, apps).flag_filter()
+    flags = source if isinstance(source, FlagSource) else JournalSource(source)
     progress = progress or _NoProgress()
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    journal = Journal(directory)
     try:
+        total = flags.count(wanted)
         if format == "jsonl":
-            count = write_jsonl(_records(journal, directory, keep, batch, progress, "exporting"), partial)
+            count = write_jsonl(_records(flags, wanted, total, batch, progress, "exporting"), partial)
         else:
             layout = Layout()
-            for record in _records(journal, directory, keep, batch, progress, "reading columns"):
+            for record in _records(flags, wanted, total, batch, progress, "reading columns"):
                 layout.observe(record)
-            records = _records(journal, directory, keep, batch, progress, "exporting")
+            records = _records(flags, wanted, total, batch, progress, "exporting")
             if format == "csv":
                 count = write_csv(records, layout, partial)
             else:
                 count = write_parquet(records, layout, partial, embed_files=embed_files, batch=batch)
         partial.replace(target)
     finally:
-        journal.close()
+        if flags is not source:
+            flags.close()
         partial.unlink(missing_ok=True)
     return ExportReport(target, format, count)

@@ -55,7 +55,8 @@ def read_parquet(path: Path, keep: RecordFilter) -> pd.DataFrame:
     if keep.active:
         stamps = frame["timestamp"].tolist() if "timestamp" in frame else [None] * len(frame)
         opts = frame["option"].tolist() if "option" in frame else [None] * len(frame)
-        mask = [keep(_none(t), _none(o)) for t, o in zip(stamps, opts, strict=True)]
+        apps = frame["app"].tolist() if "app" in frame else [None] * len(frame)
+        mask = [keep(_none(t), _none(o), _none(a)) for t, o, a in zip(stamps, opts, apps, strict=True)]
         frame = frame[mask].reset_index(drop=True)
     return frame
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flagpipe.core.event import FlagEvent
+    from flagpipe.core.sources import FlagFilter, FlagSource
 
 __all__ = [
     "FlagRecord",
@@ -25,6 +26,7 @@ __all__ = [
     "SourceError",
     "isoformat",
     "iter_journal_records",
+    "iter_source_records",
     "parse_since",
     "parse_timestamp",
     "record_from_event",
@@ -61,12 +63,13 @@ class FlagRecord:
     source_key: str | None = None
 
 
-def record_from_event(event: FlagEvent, directory: Path) -> FlagRecord:
-    """The record of a journal event; file fields become absolute paths under ``directory``."""
+def record_from_event(event: FlagEvent, directory: Path | None) -> FlagRecord:
+    """The record of an event; file fields become paths under ``directory`` (relative when it is None)."""
     fields: list[tuple[str, str, Any]] = []
     for item in event.fields:
         if item.file is not None:
-            fields.append((item.name, item.kind, str(directory / item.file.path)))
+            path = item.file.path if directory is None else str(directory / item.file.path)
+            fields.append((item.name, item.kind, path))
         else:
             fields.append((item.name, item.kind, item.value))
     values = {c.name: c.of(event) for c in META_COLUMNS}
@@ -109,40 +112,60 @@ def parse_since(since: datetime | str | None) -> datetime | None:
 
 
 class RecordFilter:
-    """The ``since`` and ``options`` filters of :func:`~flagpipe.data.read.read_flags` and ``flagpipe export``."""
+    """The ``since``, ``options`` and ``apps`` filters of :func:`~flagpipe.data.read.read_flags` and ``export``."""
 
-    def __init__(self, since: datetime | str | None, options: Iterable[str | None] | None) -> None:
+    def __init__(
+        self,
+        since: datetime | str | None,
+        options: Iterable[str | None] | None,
+        apps: Iterable[str | None] | None = None,
+    ) -> None:
         self.since = parse_since(since)
         self.options = None if options is None else set(options)
+        self.apps = None if apps is None else set(apps)
 
-    def __call__(self, timestamp: datetime | None, option: str | None) -> bool:
-        """True when a flag made at ``timestamp`` with ``option`` passes."""
+    def __call__(self, timestamp: datetime | None, option: str | None, app: str | None = None) -> bool:
+        """True when a flag made at ``timestamp`` with ``option`` by ``app`` passes."""
         if self.since is not None and (timestamp is None or timestamp < self.since):
             return False
-        return self.options is None or option in self.options
+        if self.options is not None and option not in self.options:
+            return False
+        return self.apps is None or app in self.apps
 
     @property
     def active(self) -> bool:
-        """True when either filter is set."""
-        return self.since is not None or self.options is not None
+        """True when any filter is set."""
+        return self.since is not None or self.options is not None or self.apps is not None
+
+    def flag_filter(self) -> FlagFilter:
+        """The same filter for a :class:`flagpipe.FlagSource` (which may apply it where the data is)."""
+        from flagpipe.core.sources import FlagFilter
+
+        return FlagFilter.of(self.since, self.options, self.apps)
 
     def events(self, events: Iterable[FlagEvent]) -> Iterator[FlagEvent]:
         """The events that pass."""
-        return (e for e in events if self(e.created_at, e.option))
+        return (e for e in events if self(e.created_at, e.option, e.app))
+
+
+def iter_source_records(source: FlagSource, flag_filter: FlagFilter | None = None) -> Iterator[FlagRecord]:
+    """The records of a :class:`flagpipe.FlagSource`'s flags (file paths under its ``directory``)."""
+    for event in source.events(flag_filter):
+        yield record_from_event(event, source.directory)
 
 
 def iter_journal_records(
-    directory: Path, *, since: datetime | str | None = None, options: Iterable[str | None] | None = None
+    directory: Path,
+    *,
+    since: datetime | str | None = None,
+    options: Iterable[str | None] | None = None,
+    apps: Iterable[str | None] | None = None,
 ) -> Iterator[FlagRecord]:
     """The records of a flagging directory's journal, oldest first, read in batches."""
-    from flagpipe.core.journal import JOURNAL_PATH, Journal
+    from flagpipe.data.sources import JournalSource
 
-    if not (directory / JOURNAL_PATH).is_file():
-        raise SourceError(f"no flags in {directory}: {directory / JOURNAL_PATH} does not exist")
-    keep = RecordFilter(since, options)
-    journal = Journal(directory)
+    source = JournalSource(directory)
     try:
-        for event in keep.events(event for _, event in journal.iter_events()):
-            yield record_from_event(event, directory)
+        yield from iter_source_records(source, RecordFilter(since, options, apps).flag_filter())
     finally:
-        journal.close()
+        source.close()

@@ -26,7 +26,7 @@ from flagpipe.core.host import PluginConflictError, PluginError, create_plugin_h
 from flagpipe.core.policy import PluginPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from flagpipe.core.host import PluginHost
 
@@ -604,6 +604,97 @@ def test_hook_flagpipe_register_commands(
     assert "flagpipe plugin squatter: command 'hello' is already taken; ignored" in messages
     assert "flagpipe plugin squatter: command 'show' is already taken; ignored" in messages
     assert "flagpipe plugin broken raised in flagpipe_register_commands" in messages
+
+
+# -- flagpipe_open_flag_source ----------------------------------------------------------------------
+
+
+class ListSource(flagpipe.FlagSource):
+    """Flags held in a list; records the filters it is asked with (a plugin's own storage)."""
+
+    def __init__(self, events: list[FlagEvent], directory: Path, options: dict[str, Any]) -> None:
+        self._events = events
+        self.directory = directory
+        self.options = options
+        self.asked: list[flagpipe.FlagFilter | None] = []
+        self.closed = False
+
+    def events(self, flag_filter: flagpipe.FlagFilter | None = None) -> Iterator[FlagEvent]:
+        self.asked.append(flag_filter)
+        return (e for e in self._events if flag_filter is None or flag_filter.matches(e))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ListSources:
+    """Opens ``memory://`` sources; no opinion on any other."""
+
+    def __init__(self, events: list[FlagEvent], directory: Path) -> None:
+        self.events, self.directory = events, directory
+        self.opened: list[tuple[str, ListSource]] = []
+
+    @hookimpl
+    def flagpipe_open_flag_source(self, source: str, storage_options: Mapping[str, Any]) -> ListSource | None:
+        if not source.startswith("memory://"):
+            return None
+        opened = ListSource(self.events, self.directory, dict(storage_options))
+        self.opened.append((source, opened))
+        return opened
+
+
+class OnlySource:
+    """Takes a subset of the hook's arguments, and says "not mine" to everything."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    @hookimpl(tryfirst=True)
+    def flagpipe_open_flag_source(self, source: str) -> None:
+        self.seen.append(source)
+
+
+def test_hook_flagpipe_open_flag_source(tmp_path: Path, plugins: PluginHost) -> None:
+    with Flagger({**INLINE, "app": "demo"}, dir=tmp_path, plugins=plugins) as flagger:
+        for n in range(4):
+            flagger.flag({"x": n, "photo": None}, option=("wrong", "other")[n % 2], metadata={"n": n})
+        events = flagger.latest(10)
+    sources, first = ListSources(events, tmp_path), OnlySource()
+    with plugins.registered(sources, name="memory"), plugins.registered(first, name="first"):
+        frame = flagpipe.read_flags("memory://flags", plugins=plugins, storage_options={"token": "t"})
+        only = flagpipe.read_flags("memory://wrong", plugins=plugins, options=["wrong"], apps=["demo"])
+        with pytest.raises(ValueError, match=r"cannot read flags from nothing:// sources: no installed plugin"):
+            flagpipe.read_flags("nothing://here", plugins=plugins)
+    pd = pytest.importorskip("pandas")
+    pd.testing.assert_frame_equal(frame, flagpipe.read_flags(tmp_path))
+    assert only["x"].tolist() == [0, 2]
+    assert first.seen == ["memory://flags", "memory://wrong", "nothing://here"]  # asked first, no opinion
+    (_, whole), (_, wrong) = sources.opened
+    assert whole.options == {"token": "t"}  # storage_options reach the plugin unchanged
+    assert whole.asked == [flagpipe.FlagFilter()]
+    assert wrong.asked == [flagpipe.FlagFilter(options=("wrong",), apps=("demo",))]  # the filter is the source's
+    assert whole.closed and wrong.closed
+    assert plugins.open_flag_source("memory://x") is None  # unregistered: nobody reads it
+
+
+def test_hook_flagpipe_open_flag_source_bad_results_and_errors(tmp_path: Path, plugins: PluginHost) -> None:
+    class WrongType:
+        @hookimpl
+        def flagpipe_open_flag_source(self, source: str) -> object:
+            return ["not", "a", "source"]
+
+    class Raises:
+        @hookimpl
+        def flagpipe_open_flag_source(self, source: str) -> None:
+            raise ValueError(f"cannot open {source}: no such bucket")
+
+    with (
+        plugins.registered(WrongType(), name="wrong-type"),
+        pytest.raises(PluginError, match="plugin 'wrong-type': flagpipe_open_flag_source must return a FlagSource"),
+    ):
+        flagpipe.read_flags("memory://x", plugins=plugins)
+    with plugins.registered(Raises(), name="raises"), pytest.raises(ValueError, match="no such bucket"):
+        flagpipe.read_flags("s3://bucket/flags/", plugins=plugins)
 
 
 # -- the meta-test --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ own PostgreSQL schema or MariaDB table prefix (or database), dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -56,6 +57,21 @@ def require_server(kind: str, url: str | None = None, *, ci: bool | None = None)
     if ci:
         pytest.fail(f"CI=true and {message}", pytrace=False)
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine runs inside the block (SQLAlchemy's own event, not a stand-in)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
 
 
 def unique(prefix: str) -> str:

@@ -9,12 +9,11 @@ from the callback's defaults), so ``read_flags(URL)`` and ``flagpipe stats --fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import sqlalchemy as sa
 
+from flagpipe.core.sources import FlagFilter, ranked
 from flagpipe.plugins.sql.engine import create_engine
 from flagpipe.plugins.sql.rows import event_from_row, to_db_time
 from flagpipe.plugins.sql.settings import SQLSettings
@@ -22,6 +21,7 @@ from flagpipe.plugins.sql.tables import Tables, build_tables
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from datetime import datetime
     from pathlib import Path
 
     from typing_extensions import Unpack
@@ -32,43 +32,21 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class FlagFilter:
-    """Which flags to read: newer than ``since`` (inclusive), with one of ``options`` / ``apps``.
-
-    ``None`` in ``options`` or ``apps`` matches flags without one; ``options=None`` matches every flag.
-    A naive ``since`` is local time, as everywhere in flagpipe.
-    """
-
-    since: datetime | None = None
-    options: tuple[str | None, ...] | None = None
-    apps: tuple[str | None, ...] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        since: datetime | None = None,
-        options: Iterable[str | None] | None = None,
-        apps: Iterable[str | None] | None = None,
-    ) -> FlagFilter:
-        """Build a filter from any iterables."""
-        return cls(since, None if options is None else tuple(options), None if apps is None else tuple(apps))
-
-    def where(self, tables: Tables, dialect: str) -> list[sa.ColumnElement[bool]]:
-        """The filter as ``WHERE`` conditions on ``tables.flags``."""
-        flags = tables.flags
-        conditions: list[sa.ColumnElement[bool]] = []
-        if self.since is not None:
-            conditions.append(flags.c.created_at >= to_db_time(self.since.astimezone(timezone.utc), dialect))
-        for column, wanted in ((flags.c.option, self.options), (flags.c.app, self.apps)):
-            if wanted is None:
-                continue
-            values = [v for v in wanted if v is not None]
-            either = [column.in_(values)] if values else []
-            if None in wanted:
-                either.append(column.is_(None))
-            conditions.append(sa.or_(*either) if either else sa.false())
-        return conditions
+def where(flag_filter: FlagFilter, tables: Tables, dialect: str) -> list[sa.ColumnElement[bool]]:
+    """``flag_filter`` as ``WHERE`` conditions on ``tables.flags``."""
+    flags = tables.flags
+    conditions: list[sa.ColumnElement[bool]] = []
+    if flag_filter.since is not None:
+        conditions.append(flags.c.created_at >= to_db_time(flag_filter.since, dialect))
+    for column, wanted in ((flags.c.option, flag_filter.options), (flags.c.app, flag_filter.apps)):
+        if wanted is None:
+            continue
+        values = [v for v in wanted if v is not None]
+        either = [column.in_(values)] if values else []
+        if None in wanted:
+            either.append(column.is_(None))
+        conditions.append(sa.or_(*either) if either else sa.false())
+    return conditions
 
 
 def open_database(
@@ -81,16 +59,35 @@ def open_database(
 
 def iter_events(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = None) -> Iterator[FlagEvent]:
     """Yield the stored flags in flag order (time, then id), streamed in chunks."""
-    wanted = flag_filter or FlagFilter()
     flags = tables.flags
     query = (
-        sa.select(*[c for c in flags.c if c.name != "stored_at"])
-        .where(*wanted.where(tables, engine.dialect.name))
+        _select(tables)
+        .where(*where(flag_filter or FlagFilter(), tables, engine.dialect.name))
         .order_by(flags.c.created_at, flags.c.id)
     )
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=1000).execute(query):
             yield event_from_row(row)
+
+
+def _select(tables: Tables) -> sa.Select[Any]:
+    """The columns an event is rebuilt from (all but ``stored_at``)."""
+    return sa.select(*[c for c in tables.flags.c if c.name != "stored_at"])
+
+
+def latest_events(
+    engine: sa.Engine, tables: Tables, limit: int, flag_filter: FlagFilter | None = None
+) -> list[FlagEvent]:
+    """The newest ``limit`` flags that pass the filter (``ORDER BY ... DESC LIMIT``), oldest first."""
+    flags = tables.flags
+    query = (
+        _select(tables)
+        .where(*where(flag_filter or FlagFilter(), tables, engine.dialect.name))
+        .order_by(flags.c.created_at.desc(), flags.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [event_from_row(row) for row in reversed(list(conn.execute(query)))]
 
 
 class Query(TypedDict, total=False):
@@ -144,21 +141,21 @@ def stats(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = No
     """Flags counted in SQL: ``total``, ``by_option``, ``by_day`` (UTC) and ``by_user``.
 
     The shape is that of ``flagpipe stats --json`` (without ``latest``); counts are sorted largest
-    first, days in calendar order.
+    first (ties as :func:`flagpipe.core.sources.ranked` orders them), days in calendar order.
     """
     flags = tables.flags
-    where = (flag_filter or FlagFilter()).where(tables, engine.dialect.name)
+    conditions = where(flag_filter or FlagFilter(), tables, engine.dialect.name)
     count = sa.func.count().label("count")
     day = _day(flags.c.created_at, engine.dialect.name).label("day")
     with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(flags).where(*where)).scalar_one()
+        total = conn.execute(sa.select(sa.func.count()).select_from(flags).where(*conditions)).scalar_one()
 
         def grouped(column: Any) -> list[tuple[Any, int]]:
-            query = sa.select(column, count).where(*where).group_by(column).order_by(count.desc(), column)
+            query = sa.select(column, count).where(*conditions).group_by(column)
             return [(row[0], int(row[1])) for row in conn.execute(query)]
 
-        by_option = grouped(flags.c.option)
-        by_user = grouped(flags.c.username)
+        by_option = ranked(grouped(flags.c.option))
+        by_user = ranked(grouped(flags.c.username))
         by_day = sorted(grouped(day))
     return {
         "total": int(total),
@@ -168,9 +165,27 @@ def stats(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = No
     }
 
 
+def count(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = None) -> int:
+    """How many stored flags pass the filter (one ``COUNT(*)``)."""
+    conditions = where(flag_filter or FlagFilter(), tables, engine.dialect.name)
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(tables.flags).where(*conditions)).scalar_one())
+
+
 def flag_stats(url: str, **query: Unpack[Query]) -> dict[str, Any]:
     """:func:`stats` of the flags stored at ``url`` that pass the filters (see :class:`Query`)."""
     return _at(url, query, stats)
 
 
-__all__ = ["FlagFilter", "Query", "flag_stats", "iter_events", "open_database", "read_events", "stats"]
+__all__ = [
+    "FlagFilter",
+    "Query",
+    "count",
+    "flag_stats",
+    "iter_events",
+    "latest_events",
+    "open_database",
+    "read_events",
+    "stats",
+    "where",
+]

@@ -135,7 +135,11 @@ def s3_auth() -> Iterator[AuthS3]:
         import boto3
 
         iam = boto3.client(
-            "iam", endpoint_url=server.endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name="us-east-1"
+            "iam",
+            endpoint_url=server.endpoint,
+            aws_access_key_id=KEY,
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
         )
         iam.create_user(UserName="no-rights")
         made = iam.create_access_key(UserName="no-rights")["AccessKey"]

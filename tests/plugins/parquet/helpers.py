@@ -33,7 +33,9 @@ def store_file(directory: Path, path: str, data: bytes, name: str | None = None)
     return FileRef(path=path, original_name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
-def text_event(n: int, *, option: str | None = "wrong", app: str | None = "demo", when: datetime | None = None) -> FlagEvent:
+def text_event(
+    n: int, *, option: str | None = "wrong", app: str | None = "demo", when: datetime | None = None
+) -> FlagEvent:
     """A flag with a text and a number field."""
     return FlagEvent(
         option=option,

@@ -38,7 +38,10 @@ def test_batches_become_partitioned_shards(target: Target, tmp_path: Path) -> No
     manifest = json.loads(target.fs.cat_file(f"{target.root}/_flagpipe.json"))
     assert manifest["partition_by"] == ["date", "option"]
     [fields] = [s["fields"] for s in manifest["schemas"].values()]
-    assert fields == [{"name": "text", "kind": "text", "role": "input"}, {"name": "score", "kind": "number", "role": "output"}]
+    assert fields == [
+        {"name": "text", "kind": "text", "role": "input"},
+        {"name": "score", "kind": "number", "role": "output"},
+    ]
 
 
 def test_shards_are_typed_and_compressed(tmp_path: Path) -> None:
@@ -49,7 +52,9 @@ def test_shards_are_typed_and_compressed(tmp_path: Path) -> None:
     meta = pq.ParquetFile(path).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
     schema = pq.read_schema(path)
-    assert str(schema.field("score").type) == "double" and str(schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
+    assert (
+        str(schema.field("score").type) == "double" and str(schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
+    )
     assert path.parent.name.startswith("schema-")  # no partition folders
 
 
@@ -68,7 +73,10 @@ def test_a_replay_cut_differently_stores_each_flag_once(target: Target, tmp_path
 
 def test_replicas_never_share_a_shard_name(target: Target, tmp_path: Path) -> None:
     events = [text_event(n) for n in range(2)]
-    one, two = open_callback(tmp_path / "one", **target.settings()), open_callback(tmp_path / "two", **target.settings())
+    one, two = (
+        open_callback(tmp_path / "one", **target.settings()),
+        open_callback(tmp_path / "two", **target.settings()),
+    )
     one.deliver(events)
     two.deliver(events)  # the same ids from another journal (only possible in a test) go to another object
     lanes = {parse_shard_name(p)[0] for p in shard_paths(target.fs, target.root)}  # type: ignore[index]

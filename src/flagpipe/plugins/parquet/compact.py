@@ -97,6 +97,7 @@ def compact(
     """
     cutoff = before or datetime.now(timezone.utc).strftime("%Y-%m-%d")
     report = CompactReport()
+    store.check_root(create=False)
     for top in store.folders(store.root):
         if top.rsplit("/", 1)[-1] in (FILES_FOLDER,) or top.rsplit("/", 1)[-1].startswith(("_", ".")):
             continue

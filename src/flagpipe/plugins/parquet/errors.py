@@ -118,6 +118,8 @@ def kind_of(exc: BaseException) -> tuple[str, str]:  # noqa: PLR0911 - one answe
         return "disable", "access denied"
     if isinstance(exc, FileNotFoundError):
         return "disable", "the bucket, container or folder does not exist"
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return "disable", "a file stands where a folder should be"
     if isinstance(exc, TypeError):  # fsspec refused an option
         return "disable", "storage_options do not fit this file system"
     if isinstance(exc, ImportError):

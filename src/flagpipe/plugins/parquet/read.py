@@ -56,8 +56,11 @@ def read_events(
     :param apps: only flags of these apps (None in the list: flags without one).
     :param directory: where a relative ``url`` is (the flagging dir).
     :param files_to: a local folder to write embedded images and audio to, as ``files/<sha256><suffix>``.
+    :raises FileNotFoundError: when the bucket does not exist (a missing folder reads as no flags).
+    :raises PermissionError: when the credentials may not list the bucket.
     """
     store = Store(url, storage_options, directory)
+    store.check_root(create=False)  # a missing bucket is an error, not an empty dataset
     manifest = read_manifest(store) or {}
     schemas: dict[str, Any] = manifest.get("schemas") or {}
     partition_by: list[str] = list(manifest.get("partition_by") or [])

@@ -137,10 +137,14 @@ class Store:
             except FileNotFoundError:
                 continue
 
-    def check_root(self) -> None:
-        """Make sure the root is reachable: the bucket exists and may be listed (or the folder is made)."""
+    def check_root(self, *, create: bool = True) -> None:
+        """Make sure the root is reachable: the bucket exists and may be listed (a local folder is made).
+
+        :param create: make a missing local folder (readers pass False).
+        """
         if self.renames:
-            self.fs.makedirs(self.root, exist_ok=True)
+            if create:
+                self.fs.makedirs(self.root, exist_ok=True)
             return
         self.fs.invalidate_cache(self.root)
         if self.bucket is not None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,8 +25,6 @@ from .helpers import DAY, open_callback, shard_paths, stored_ids, text_event
 from .targets import Target
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from flagpipe import FlagEvent
 
 
@@ -51,7 +49,7 @@ def test_compact_merges_past_days_only(target: Target, tmp_path: Path) -> None:
     assert (report.merged_shards, report.written_shards, report.rows) == (4, 1, 12)
     assert len(after) == len(before) - 3
     [merged] = [p for p in after if "date=2026-11-30" in p]
-    lane, first, last = parse_shard_name(merged)  # type: ignore[misc]
+    _, first, last = parse_shard_name(merged)  # type: ignore[misc]
     names = [parse_shard_name(p) for p in before if "date=2026-11-30" in p]
     assert (first, last) == (min(n[1] for n in names), max(n[2] for n in names))  # type: ignore[index]
     assert stored_ids(target.fs, target.root) == [e.id for e in events]
@@ -88,7 +86,7 @@ def test_an_interrupted_merge_is_finished_or_dropped(tmp_path: Path) -> None:
     report = compact(Store(target.url), before="2026-12-31")
     assert report.finished_plans == 1 and shard_paths(target.fs, target.root) == [f"{folder}/{output}"]
     # the state after a kill before the merged shard was written: the plan is dropped, the merge redone
-    os.remove(f"{folder}/{output}")
+    Path(f"{folder}/{output}").unlink()
     for path in inputs:
         shutil.copy(kept / path.rsplit("/", 1)[-1], folder)
     shutil.copy(tmp_path / "plan.json", f"{folder}/{plan_name(output)}")

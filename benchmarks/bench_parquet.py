@@ -6,8 +6,8 @@ A moto S3 server is started on 127.0.0.1 (a free port). For each ``commit_every`
 delivery, ``partition_by: [date]``) flags ``--flags`` flags at ``--rate`` flags/s into a fresh bucket, then
 flushes. Printed side by side: the flags/s from the first flag until everything is stored, the objects in
 the bucket per 1,000 flags (one warm-up flag, which connects, is left out), the flags per shard, and
-the time of the flush at the end. A last row writes the same flags with ``ParquetCallback.deliver`` directly, in batches of 1,000,
-for the sink's own throughput.
+the time of the flush at the end. A last row writes the same flags with ``ParquetCallback.deliver``
+directly, in batches of 1,000, for the sink's own throughput.
 """
 
 from __future__ import annotations

@@ -15,24 +15,11 @@ if TYPE_CHECKING:
 
 def _from_config(config: str, callback: str | None) -> tuple[str, dict[str, Any], Path]:
     """The url and storage options of the config's ``parquet`` callback, and its flagging dir."""
-    from flagpipe.config.errors import ConfigError
-    from flagpipe.config.loader import load_config
+    from flagpipe.plugins.config_entry import callback_settings
     from flagpipe.plugins.parquet.settings import ParquetSettings
 
-    try:
-        loaded = load_config(config)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    entries = [e for e in loaded.chain if e.type_name == "parquet" and callback in (None, e.name)]
-    if not entries:
-        which = f"named {callback!r} " if callback else ""
-        raise click.ClickException(f"{config} has no parquet callback {which}in its callbacks")
-    if len(entries) > 1:
-        names = ", ".join(e.name for e in entries)
-        raise click.ClickException(f"{config} has several parquet callbacks ({names}): pick one with --callback")
-    settings = entries[0].settings
-    assert isinstance(settings, ParquetSettings)
-    return settings.url, dict(settings.storage_options), loaded.directory
+    settings, directory = callback_settings(config, "parquet", callback, ParquetSettings)
+    return settings.url, dict(settings.storage_options), directory
 
 
 def _options(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -94,23 +94,22 @@ class Store:
         data: bytes = self.fs.cat_file(path)
         return data
 
-    def names(self, folder: str) -> list[str]:
-        """The full paths of the objects directly in ``folder`` (none when it does not exist)."""
+    def _entries(self, folder: str) -> list[dict[str, Any]]:
+        """The entries directly in ``folder`` (none when it does not exist), read afresh."""
         self.fs.invalidate_cache(folder)
         try:
-            found = self.fs.ls(folder, detail=True)
+            found: list[dict[str, Any]] = self.fs.ls(folder, detail=True)
         except FileNotFoundError:
             return []
-        return sorted(str(entry["name"]) for entry in found if entry.get("type") == "file")
+        return found
+
+    def names(self, folder: str) -> list[str]:
+        """The full paths of the objects directly in ``folder`` (none when it does not exist)."""
+        return sorted(str(e["name"]) for e in self._entries(folder) if e.get("type") == "file")
 
     def sizes(self, folder: str) -> dict[str, int]:
         """The size of each object directly in ``folder``, by full path."""
-        self.fs.invalidate_cache(folder)
-        try:
-            found = self.fs.ls(folder, detail=True)
-        except FileNotFoundError:
-            return {}
-        return {str(e["name"]): int(e.get("size") or 0) for e in found if e.get("type") == "file"}
+        return {str(e["name"]): int(e.get("size") or 0) for e in self._entries(folder) if e.get("type") == "file"}
 
     def find(self, folder: str) -> list[str]:
         """The full paths of every object under ``folder``, at any depth."""
@@ -122,12 +121,7 @@ class Store:
 
     def folders(self, folder: str) -> list[str]:
         """The full paths of the folders directly in ``folder``."""
-        self.fs.invalidate_cache(folder)
-        try:
-            found = self.fs.ls(folder, detail=True)
-        except FileNotFoundError:
-            return []
-        return sorted(str(e["name"]).rstrip("/") for e in found if e.get("type") == "directory")
+        return sorted(str(e["name"]).rstrip("/") for e in self._entries(folder) if e.get("type") == "directory")
 
     def delete(self, paths: Iterable[str]) -> None:
         """Remove the objects ``paths`` (one that is already gone is fine)."""

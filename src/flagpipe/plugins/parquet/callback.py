@@ -4,7 +4,8 @@ Each delivered batch becomes one shard per field set and partition, written whol
 :mod:`.storage`) after the files it points at, and named after the lane and the first and last flag
 it holds (see :mod:`.layout`). A batch replayed after a crash rewrites the same objects; a replay
 cut differently leaves out the flags an earlier shard of the lane already holds. Every flag lands
-exactly once.
+exactly once. The partition folders are listed (to find such shards) only when a batch may be a
+replay: after the lane is (re)taken, after a failure, or when an id is not above every id stored.
 
 pyarrow and fsspec are imported only when a batch is written.
 """
@@ -52,6 +53,8 @@ class ParquetCallback(flagpipe.Callback[ParquetSettings]):
         self._store: Store | None = None
         self._lane: str | None = None
         self._known_schemas: set[str] = set()
+        #: The highest id key this callback stored since its lane was (re)taken; None: unknown.
+        self._high: str | None = None
         self._lock = threading.Lock()
         #: Objects written by this callback (shards, files, manifests): the benchmark counts them.
         self.objects_written = 0
@@ -66,6 +69,7 @@ class ParquetCallback(flagpipe.Callback[ParquetSettings]):
         """Remember the flagging dir and its lane id; the storage is reached on the first delivery."""
         self._directory = directory
         self._lane = lane_id(directory)
+        self._high = None  # the lane is newly ours: another process may have left a batch half-written
 
     def store(self) -> Store:
         """The dataset's storage (opened, and its bucket or folder checked, on first use)."""
@@ -101,9 +105,15 @@ class ParquetCallback(flagpipe.Callback[ParquetSettings]):
         if self._directory is None or self._lane is None:
             raise flagpipe.PermanentError("parquet callback used before setup()")
         if events:
-            self._guarded(f"writing {len(events)} flag(s)", lambda: self._deliver(events))
+            keys = [id_key(e.id) for e in events]
+            high, self._high = self._high, None  # unknown until this batch is stored
+            # a batch whose keys are all above every key stored since the lane was taken holds no stored
+            # flag, so no shard needs reading (UUIDv7 ids grow with time: the usual case)
+            replay = high is None or min(keys) <= high
+            self._guarded(f"writing {len(events)} flag(s)", lambda: self._deliver(events, replay=replay))
+            self._high = max(keys) if high is None else max(high, *keys)
 
-    def _deliver(self, events: Sequence[FlagEvent]) -> None:
+    def _deliver(self, events: Sequence[FlagEvent], *, replay: bool = True) -> None:
         from flagpipe.plugins.parquet.manifest import add_schemas, fields_of, shard_metadata
         from flagpipe.plugins.parquet_shards import schema_id, write_shard
 
@@ -121,7 +131,7 @@ class ParquetCallback(flagpipe.Callback[ParquetSettings]):
         compression = None if self.settings.compression == "none" else self.settings.compression
         for (schema, values), group in groups.items():
             folder = store.path(schema, partition_folder(keys, values))
-            kept = self._not_yet_stored(store, folder, group)
+            kept = self._not_yet_stored(store, folder, group) if replay else group
             if not kept:
                 continue
             shard = write_shard(

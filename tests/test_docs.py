@@ -31,6 +31,7 @@ PAGES = (
     "hooks.md",
     "callbacks.md",
     "sql.md",
+    "parquet.md",
     "cli.md",
     "reading.md",
     "gradio.md",

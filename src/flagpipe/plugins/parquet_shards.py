@@ -9,8 +9,9 @@ by content, beside the shards, and their column holds that path.
 
 A shard is named after the first flag it holds (:func:`shard_path`), so a batch replayed after a
 crash rewrites its own shard; :func:`overlapping_shards` and :func:`shard_ids` find flags that a
-shard cut differently already holds. The ``hf_dataset`` sink commits shards to the Hub; a sink on
-object storage can write the same shards.
+shard cut differently already holds. The ``hf_dataset`` sink commits shards to the Hub; the
+``parquet`` sink writes the same shards to object storage (and may store images and audio by
+content too, ``embed=False``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,14 @@ def shard_ids(source: str | Path) -> list[str]:
 
 
 def write_shard(
-    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[MetaColumn], files_prefix: str
+    events: Sequence[FlagEvent],
+    directory: Path | None,
+    meta_columns: Sequence[MetaColumn],
+    files_prefix: str,
+    *,
+    embed: bool = True,
+    compression: str | None = "snappy",
+    metadata: dict[str, str] | None = None,
 ) -> Shard:
     """Build the shard of ``events`` (which share one field set) as Parquet bytes, with its files.
 
@@ -100,35 +108,47 @@ def write_shard(
         :mod:`flagpipe.core.columns`; ``metadata`` is stored as JSON); a name a field already uses
         gets a ``flag_`` prefix.
     :param files_prefix: where files of other kinds go, such as ``data/files/``.
+    :param embed: store image and audio fields as ``Image`` / ``Audio`` features holding the bytes;
+        when False, they are stored by content under ``files_prefix`` like every other file.
+    :param compression: the Parquet codec (``zstd``, ``snappy``, ...; None: uncompressed).
+    :param metadata: more keys for the Parquet schema's metadata (beside ``huggingface``).
     """
     import pyarrow.parquet as pq
 
-    table, files = build_table(events, directory, meta_columns, files_prefix)
+    table, files = build_table(events, directory, meta_columns, files_prefix, embed=embed)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer)
+    pq.write_table(table, buffer, compression=compression or "none")
     return Shard(buffer.getvalue(), files)
 
 
 def build_table(
-    events: Sequence[FlagEvent], directory: Path | None, meta_columns: Sequence[MetaColumn], files_prefix: str
+    events: Sequence[FlagEvent],
+    directory: Path | None,
+    meta_columns: Sequence[MetaColumn],
+    files_prefix: str,
+    *,
+    embed: bool = True,
 ) -> tuple[pa.Table, dict[str, bytes]]:
     """The Arrow table of :func:`write_shard`, with its ``huggingface`` features, and the files to store."""
     import pyarrow as pa
 
+    embedded = EMBEDDED_KINDS if embed else {}
     files: dict[str, bytes] = {}
     columns: dict[str, list[Any]] = {f.name: [] for f in events[0].fields}
     types: dict[str, pa.DataType] = {}
     features: dict[str, Any] = {}
     media = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     for template in events[0].fields:
-        if template.kind in EMBEDDED_KINDS:
+        if template.kind in embedded:
             types[template.name] = media
-            features[template.name] = {"_type": EMBEDDED_KINDS[template.kind]}
+            features[template.name] = {"_type": embedded[template.kind]}
         else:
             types[template.name], features[template.name] = _value_type(template.kind)
     for event in events:
         for value in event.fields:
-            columns[value.name].append(_cell(value, directory, files_prefix, files))
+            columns[value.name].append(_cell(value, directory, files_prefix, files, embedded))
     arrays = [pa.array(columns[name], type=types[name]) for name in columns]
     names = list(columns)
     for column in meta_columns:
@@ -147,15 +167,17 @@ def _meta_value(event: FlagEvent, column: MetaColumn) -> Any:
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if column.name == "metadata" else value
 
 
-def _cell(value: FieldValue, directory: Path | None, files_prefix: str, files: dict[str, bytes]) -> Any:
+def _cell(
+    value: FieldValue, directory: Path | None, files_prefix: str, files: dict[str, bytes], embedded: dict[str, str]
+) -> Any:
     if value.file is None:
-        if value.kind in EMBEDDED_KINDS:
+        if value.kind in embedded:
             return None
         return _plain(value.value, value.kind)
     assert directory is not None, "setup() was not called"
     data = (directory / value.file.path).read_bytes()
     name = f"{value.file.sha256}{PurePosixPath(value.file.path).suffix}"
-    if value.kind in EMBEDDED_KINDS:
+    if value.kind in embedded:
         return {"bytes": data, "path": value.file.original_name or name}
     files[files_prefix + name] = data
     return files_prefix + name

@@ -21,25 +21,10 @@ def sql_group() -> None:
 
 
 def _from_config(config: str, callback: str | None) -> tuple[SQLSettings, Path]:
-    from flagpipe.config.errors import ConfigError
-    from flagpipe.config.loader import load_config
-
-    try:
-        loaded = load_config(config)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    entries = [e for e in loaded.chain if e.type_name == "sql" and callback in (None, e.name)]
-    if not entries:
-        which = f"named {callback!r} " if callback else ""
-        raise click.ClickException(f"{config} has no sql callback {which}in its callbacks")
-    if len(entries) > 1:
-        names = ", ".join(e.name for e in entries)
-        raise click.ClickException(f"{config} has several sql callbacks ({names}): pick one with --callback")
-    settings = entries[0].settings
+    from flagpipe.plugins.config_entry import callback_settings
     from flagpipe.plugins.sql.settings import SQLSettings
 
-    assert isinstance(settings, SQLSettings)
-    return settings, loaded.directory
+    return callback_settings(config, "sql", callback, SQLSettings)
 
 
 @sql_group.command(name="init")

@@ -101,11 +101,11 @@ class Layout:
         return next(iter(kinds)) if len(kinds) == 1 else "json"
 
     def columns(self) -> list[tuple[str, str]]:
-        """``(column, kind)`` in order: fields, the event columns, ``metadata.*``."""
+        """``(column, kind)`` in order: fields, the event columns, ``metadata.*`` (sorted by name)."""
         names = self._field_names()
         result = [(names[name], self._merge(kinds)) for name, kinds in self._fields.items()]
         result += [(c, "timestamp" if c == "timestamp" else "text") for c in _EVENT_COLUMNS]
-        result += [(key, self._merge(kinds)) for key, kinds in self._meta.items()]
+        result += [(key, self._merge(kinds)) for key, kinds in sorted(self._meta.items())]  # same order from any source
         return result
 
     def integer(self, column: str) -> bool:

@@ -20,6 +20,8 @@ from flagpipe.plugins.parquet.callback import ParquetCallback
 from flagpipe.plugins.parquet.settings import ParquetSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import click
 
 
@@ -35,6 +37,14 @@ def flagpipe_register_commands(cli: click.Group) -> None:
     from flagpipe.plugins.parquet.commands import compact_command
 
     cli.add_command(compact_command)
+
+
+@flagpipe.hookimpl
+def flagpipe_open_flag_source(source: str, storage_options: Mapping[str, Any]) -> flagpipe.FlagSource | None:
+    """Read flags back from the dataset at an fsspec URL (``s3://bucket/flags/``, ``file:///...``)."""
+    from flagpipe.plugins.parquet.source import open_source
+
+    return open_source(source, storage_options)
 
 
 __all__ = ["ParquetCallback", "ParquetSettings"]

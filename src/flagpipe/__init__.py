@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from flagpipe.core.event import FileRef as FileRef
     from flagpipe.core.event import FlagEvent as FlagEvent
     from flagpipe.core.hookspecs import hookimpl as hookimpl
+    from flagpipe.core.journal_records import FlagNotStoredError as FlagNotStoredError
+    from flagpipe.core.journal_records import JournalError as JournalError
     from flagpipe.core.kinds import EncodedFile as EncodedFile
     from flagpipe.core.kinds import ValueKind as ValueKind
     from flagpipe.core.receipt import FlagReceipt as FlagReceipt
@@ -49,12 +51,14 @@ _EXPORTS = {
     "FileRef": "flagpipe.core.event",
     "FlagEvent": "flagpipe.core.event",
     "FlagReceipt": "flagpipe.core.receipt",
+    "FlagNotStoredError": "flagpipe.core.journal_records",
     "FlagSchema": "flagpipe.core.schema",
     "Flagger": "flagpipe.flagger",
     "PermanentError": "flagpipe.core.callback",
     "RetryableError": "flagpipe.core.callback",
     "SCHEMA_VERSION": "flagpipe.core.event",
     "ValueKind": "flagpipe.core.kinds",
+    "JournalError": "flagpipe.core.journal_records",
     "hookimpl": "flagpipe.core.hookspecs",
     "read_flags": "flagpipe.data.read",
 }
@@ -86,9 +90,11 @@ __all__ = [
     "FieldValue",
     "FileRef",
     "FlagEvent",
+    "FlagNotStoredError",
     "FlagReceipt",
     "FlagSchema",
     "Flagger",
+    "JournalError",
     "PermanentError",
     "RetryableError",
     "ValueKind",

@@ -90,7 +90,7 @@ class Flagger:
     def _open_delivery(self) -> None:
         loaded = self._loaded
         delivery = loaded.config.delivery
-        journal = Journal(loaded.directory, durability=delivery.durability)
+        journal = Journal(loaded.directory, durability=delivery.durability, read_only=False)
         owner = self._owner
         lanes = [
             Lane(

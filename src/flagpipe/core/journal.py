@@ -77,7 +77,7 @@ class Journal(LaneRecords, DeadLetters):
         *,
         durability: Durability = "process",
         busy_timeout: float = 30.0,
-        read_only: bool | None = False,
+        read_only: bool | None = None,
     ) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
@@ -117,9 +117,11 @@ class Journal(LaneRecords, DeadLetters):
                 raise self._error("cannot write to", exc) from None
             try:
                 yield self._db
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error("cannot write to", exc) from None
                 raise
             try:
                 self._db.execute("COMMIT")
@@ -195,9 +197,9 @@ class Journal(LaneRecords, DeadLetters):
                     )
                     seq = cursor.lastrowid
                     db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
-        except (sqlite3.Error, JournalError) as exc:
-            if isinstance(exc, JournalDamagedError):
-                raise FlagNotStoredError(str(exc)) from None
+        except JournalError as exc:
+            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
+        except sqlite3.Error as exc:
             raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
         assert seq is not None
         with self._lock:

@@ -35,6 +35,7 @@ def file_identity(path: Path) -> FileIdentity | None:
 
 def damaged(path: Path, detail: str) -> JournalDamagedError:
     """The error for a damaged journal: which file, what SQLite found, what to do."""
+    detail = " ".join(detail.replace("***", "").split())
     return JournalDamagedError(f"the flag journal {path} is damaged ({detail}); {RECOVERY_DOC}")
 
 

@@ -32,6 +32,7 @@ PAGES = (
     "callbacks.md",
     "sql.md",
     "cli.md",
+    "recovery.md",
     "reading.md",
     "gradio.md",
     "plugins.md",

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
+from tests.core.test_journal_db import PAGE, corrupt, filled
+from tests.csv_log import read_rows
 
 from flagpipe import Flagger
 from flagpipe.cli import cli
 from flagpipe.core.journal import JOURNAL_PATH, Journal
-from tests.core.test_journal_db import PAGE, corrupt, filled
-from tests.csv_log import read_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -80,7 +80,7 @@ def test_a_journal_deleted_or_replaced_under_a_running_flagger_is_noticed(tmp_pa
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         elif how == "replaced":
-            os.replace(_fresh_journal(tmp_path), path)
+            _fresh_journal(tmp_path).replace(path)
         else:
             shutil.rmtree(directory)
         for _ in range(3):  # every later flag is refused, none is silently accepted

@@ -169,9 +169,9 @@ class Vandal(Recorder):
             lambda: event.metadata["tags"].append("hacked"),
             lambda: event.metadata["nested"]["deep"].update({"x": 1}),
             lambda: event.metadata.pop("model"),
-            lambda: event.field("payload").value["items"].sort(),  # type: ignore[index, union-attr]
+            lambda: event.field("payload").value["items"].sort(),  # type: ignore[index, union-attr]  # noqa: PLW0108
             lambda: event.field("payload").value["items"].__setitem__(0, 99),  # type: ignore[index, union-attr]
-            lambda: event.field("payload").value.clear(),  # type: ignore[union-attr]
+            lambda: event.field("payload").value.clear(),  # type: ignore[union-attr]  # noqa: PLW0108
         ]
         for attempt in attempts:
             try:

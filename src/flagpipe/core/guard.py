@@ -38,7 +38,9 @@ class _Call:
         self.what = what
         self.fn = fn
         self.args = args
-        self.done = threading.Event()
+        #: Held until the call has finished: a bare lock is the cheapest way to wait across threads.
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -62,7 +64,7 @@ class CallGuard:
         """
         hung = self._hung
         if hung is not None:
-            if not hung.done.is_set():
+            if hung.done.locked():
                 raise CallbackHungError(
                     f"callback {self.name!r}: {hung.what} has not returned after more than {self.timeout:g}s;"
                     f" {what} was not called (its events stay pending)"
@@ -74,7 +76,7 @@ class CallGuard:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name=f"flagpipe-call-{self.name}", daemon=True)
                 self._thread.start()
-        if not job.done.wait(self.timeout):
+        if not job.done.acquire(timeout=-1 if self.timeout is None else self.timeout):
             self._hung = job
             raise CallbackHungError(
                 f"callback {self.name!r}: {what} did not return within {self.timeout:g}s"
@@ -104,7 +106,7 @@ class CallGuard:
                 error.__cause__ = exc
                 job.error = error
             finally:
-                job.done.set()
+                job.done.release()
                 del job
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -97,6 +98,9 @@ class Journal(LaneRecords, DeadLetters):
                 raise damaged(self.path, str(exc)) from None
             raise JournalError(f"cannot open the flag journal {self.path}: {exc}") from None
         self._identity = file_identity(self.path)
+        #: An open handle on the file: its link count drops to 0 when the file is deleted or replaced.
+        self._watch = os.open(self.path, os.O_RDONLY)
+        self._path_checked_at = time.monotonic()
 
     def _open_writable(self, durability: Durability, busy_timeout: float, *, fallback: bool) -> sqlite3.Connection:
         synchronous = "FULL" if durability == "fsync" else "NORMAL"
@@ -137,8 +141,17 @@ class Journal(LaneRecords, DeadLetters):
         return cls(f"{doing} the flag journal {self.path}{hint}: {exc}")
 
     def check_identity(self) -> None:
-        """Raise :class:`FlagNotStoredError` when the journal file was deleted or replaced since it was opened."""
-        if file_identity(self.path) != self._identity:
+        """Raise :class:`FlagNotStoredError` when the journal file was deleted or replaced since it was opened.
+
+        Costs one ``fstat`` (the file's link count); the path itself is looked up at most once a second
+        (a moved directory).
+        """
+        now = time.monotonic()
+        moved = False
+        if now - self._path_checked_at > 1.0:
+            self._path_checked_at = now
+            moved = file_identity(self.path) != self._identity
+        if moved or os.fstat(self._watch).st_nlink == 0:
             raise FlagNotStoredError(
                 f"the flag journal {self.path} was deleted or replaced while this process was using it;"
                 f" flags stored now would be lost. Restart the process to open the journal afresh; {RECOVERY_DOC}"
@@ -344,6 +357,8 @@ class Journal(LaneRecords, DeadLetters):
         """Close the database connection."""
         with self._lock:
             self._db.close()
+            with contextlib.suppress(OSError):
+                os.close(self._watch)
 
 
 __all__ = [

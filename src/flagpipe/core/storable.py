@@ -114,23 +114,19 @@ def freeze(value: Any) -> Any:
 
 
 def freeze_event(event: FlagEvent) -> FlagEvent:
-    """``event`` with its metadata and JSON values frozen (the same object when nothing is mutable)."""
-    mutable = [i for i, f in enumerate(event.fields) if isinstance(f.value, (list, dict)) and not _frozen(f.value)]
+    """Freeze ``event``'s metadata and JSON values in place, and return it.
+
+    Only for events no one else has seen yet (built by ``flag()``, or just read from the journal):
+    their containers become read-only copies, so nothing done with them later can change them.
+    """
+    for item in event.fields:
+        value = item.value
+        if isinstance(value, (list, dict)) and not isinstance(value, (FrozenDict, FrozenList)):
+            item.__dict__["value"] = freeze(value)
     metadata = event.metadata
-    if not mutable and (not metadata or isinstance(metadata, FrozenDict)):
-        return event
-    fields = list(event.fields)
-    for index in mutable:
-        item = fields[index]
-        fields[index] = type(item).model_construct(
-            name=item.name, role=item.role, kind=item.kind, value=freeze(item.value), file=item.file
-        )
-    update: dict[str, Any] = {"fields": tuple(fields), "metadata": freeze(metadata)}
-    return event.model_copy(update=update)
-
-
-def _frozen(value: object) -> bool:
-    return isinstance(value, (FrozenDict, FrozenList))
+    if metadata and not isinstance(metadata, FrozenDict):
+        event.__dict__["metadata"] = freeze(metadata)
+    return event
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import weakref
 from datetime import timedelta
@@ -18,7 +19,7 @@ from flagpipe.core.lane import Lane, lane_fingerprint
 from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
-from flagpipe.core.storable import check_value
+from flagpipe.core.storable import checked_metadata
 from flagpipe.core.values import ValueConverter
 
 log = logging.getLogger("flagpipe")
@@ -240,6 +241,8 @@ class Flagger:
         try:
             fields = self._fields(values)
         except OSError as exc:
+            if exc.errno not in _STORAGE_ERRNOS:
+                raise  # a problem with the value itself, such as a missing input file
             raise FlagNotStoredError(f"cannot store the flag's files in {self.directory}: {exc}") from None
         event = FlagEvent(
             mode=mode,
@@ -249,7 +252,7 @@ class Flagger:
             session_id=details.get("session_id"),
             app=self.config.app,
             fields=fields,
-            metadata=_metadata(details.get("metadata")),
+            metadata=checked_metadata(details.get("metadata")),
             **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)
@@ -378,12 +381,8 @@ class Flagger:
         return f"<Flagger mode={self.mode!r} dir={str(self.directory)!r} callbacks={list(self.callback_names)}>"
 
 
-def _metadata(given: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The flag's metadata, checked: refused with a clear ``ValueError`` when it could not be read back."""
-    metadata = dict(given or {})
-    if metadata:
-        check_value(metadata, "metadata")
-    return metadata
+#: ``OSError`` numbers that mean the flagging directory cannot take the flag's files.
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 
 
 _OPEN_FLAGGERS: weakref.WeakSet[Flagger] = weakref.WeakSet()

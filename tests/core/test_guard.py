@@ -75,15 +75,16 @@ def hostile(plugins: PluginHost) -> Iterator[PluginHost]:
     RELEASE.set()
 
 
-def config(mode: str = "inline", **settings: str) -> dict[str, Any]:
+def config(mode: str = "inline", attempts: int = 2, **settings: str) -> dict[str, Any]:
+    retry = {"attempts": attempts, "initial_delay": 0.01 if attempts == 2 else 60, "max_delay": 60}
     return {
         "callbacks": ["csv", {"type": "hostile", **settings}],
-        "delivery": {"mode": mode, "call_timeout": 0.3, "grace": 1, "retry": {"attempts": 2, "initial_delay": 0.01}},
+        "delivery": {"mode": mode, "call_timeout": 0.3, "grace": 1, "retry": retry},
     }
 
 
 def test_a_deliver_that_never_returns_is_bounded_and_leaves_the_flag_pending(tmp_path: Any, hostile: Any) -> None:
-    with Flagger(config(hang_in="deliver"), dir=tmp_path, plugins=hostile) as flagger:
+    with Flagger(config(attempts=50, hang_in="deliver"), dir=tmp_path, plugins=hostile) as flagger:
         receipt = flagger.flag({"n": 1})
         assert receipt.stored and receipt.delivered == ("csv",)
         assert "hostile" in receipt.pending

@@ -16,6 +16,8 @@ import math
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from flagpipe.core.event import FlagEvent
 
 #: The deepest nesting of lists and objects a stored value may have.
@@ -50,6 +52,14 @@ def _check(value: object, where: str, depth: int) -> None:
         items = value.values() if isinstance(value, dict) else value
         for item in items:
             _check(item, where, depth + 1)
+
+
+def checked_metadata(given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a flag's metadata; ``ValueError`` when it could not be stored and read back."""
+    metadata = dict(given or {})
+    if metadata:
+        _check(metadata, "metadata", 0)
+    return metadata
 
 
 def check_event(event: FlagEvent) -> None:
@@ -136,6 +146,7 @@ __all__ = [
     "FrozenList",
     "check_event",
     "check_value",
+    "checked_metadata",
     "freeze",
     "freeze_event",
 ]

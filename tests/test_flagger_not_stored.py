@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -48,18 +48,20 @@ print(json.dumps({"stored": stored, "refused": refused, "other": other}))
 """
 
 
-@pytest.mark.parametrize("limit_kb", [64, 160, 400])
-def test_a_full_disk_raises_flag_not_stored_or_returns_a_receipt(tmp_path: Path, limit_kb: int) -> None:
+def run_script(script: str, *args: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter; its last line of output is a JSON report with ``other`` errors."""
     done = subprocess.run(
-        [sys.executable, "-c", DISK_FULL, str(tmp_path), str(limit_kb * 1024)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     assert result["other"] == []
+    return result
+
+
+@pytest.mark.parametrize("limit_kb", [64, 160, 400])
+def test_a_full_disk_raises_flag_not_stored_or_returns_a_receipt(tmp_path: Path, limit_kb: int) -> None:
+    result = run_script(DISK_FULL, str(tmp_path), str(limit_kb * 1024))
     assert result["refused"], "the limit was never reached"
     assert all("cannot store" in message or "not stored" in message for message in result["refused"])
     journal = Journal(tmp_path)
@@ -123,16 +125,7 @@ print(json.dumps(out))
 
 
 def test_a_disk_filling_after_the_flag_is_stored_gives_a_receipt_not_an_error(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FILLS_DURING_DELIVERY, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.splitlines()[-1])
-    assert result["other"] == []
+    result = run_script(FILLS_DURING_DELIVERY, str(tmp_path))
     first = result["receipts"][0]
     assert first["stored"] and first["failed"], first  # the delivery error is in the receipt
     journal = Journal(tmp_path)

@@ -33,6 +33,7 @@ PAGES = (
     "sql.md",
     "parquet.md",
     "cli.md",
+    "recovery.md",
     "reading.md",
     "gradio.md",
     "plugins.md",

@@ -33,6 +33,10 @@ PUBLIC = {
     "EncodedFile",
     "ConfigError",
     "ConfigProblem",
+    "FlagNotStoredError",
+    "JournalError",
+    "FlagSource",
+    "FlagFilter",
 }
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from flagpipe.core.event import FileRef as FileRef
     from flagpipe.core.event import FlagEvent as FlagEvent
     from flagpipe.core.hookspecs import hookimpl as hookimpl
+    from flagpipe.core.journal_records import FlagNotStoredError as FlagNotStoredError
+    from flagpipe.core.journal_records import JournalError as JournalError
     from flagpipe.core.kinds import EncodedFile as EncodedFile
     from flagpipe.core.kinds import ValueKind as ValueKind
     from flagpipe.core.receipt import FlagReceipt as FlagReceipt
@@ -52,6 +54,7 @@ _EXPORTS = {
     "FlagEvent": "flagpipe.core.event",
     "FlagReceipt": "flagpipe.core.receipt",
     "FlagFilter": "flagpipe.core.sources",
+    "FlagNotStoredError": "flagpipe.core.journal_records",
     "FlagSchema": "flagpipe.core.schema",
     "FlagSource": "flagpipe.core.sources",
     "Flagger": "flagpipe.flagger",
@@ -59,6 +62,7 @@ _EXPORTS = {
     "RetryableError": "flagpipe.core.callback",
     "SCHEMA_VERSION": "flagpipe.core.event",
     "ValueKind": "flagpipe.core.kinds",
+    "JournalError": "flagpipe.core.journal_records",
     "hookimpl": "flagpipe.core.hookspecs",
     "read_flags": "flagpipe.data.read",
 }
@@ -91,10 +95,12 @@ __all__ = [
     "FileRef",
     "FlagEvent",
     "FlagFilter",
+    "FlagNotStoredError",
     "FlagReceipt",
     "FlagSchema",
     "FlagSource",
     "Flagger",
+    "JournalError",
     "PermanentError",
     "RetryableError",
     "ValueKind",

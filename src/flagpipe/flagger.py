@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
-import threading
 import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,11 +13,13 @@ from flagpipe.config.loader import LoadedConfig, load_config, resolve_config
 from flagpipe.core.delivery import Dispatcher
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
-from flagpipe.core.journal import Journal, new_owner_id
-from flagpipe.core.lane import Lane
+from flagpipe.core.gate import FlagGate
+from flagpipe.core.journal import FlagNotStoredError, Journal, new_owner_id
+from flagpipe.core.lane import Lane, lane_fingerprint
 from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
+from flagpipe.core.storable import checked_metadata
 from flagpipe.core.values import ValueConverter
 
 log = logging.getLogger("flagpipe")
@@ -68,9 +70,8 @@ class Flagger:
             env=env,
         )
         self._loaded = loaded
-        self._lock = threading.Lock()
-        self._closed = False
-        self._count = 0
+        self._gate = FlagGate()
+        self._owner = new_owner_id()  # this Flagger's leases and lane registrations
         delivery = loaded.config.delivery
         self._files = FileStore(
             loaded.directory, max_bytes=loaded.config.max_file_bytes, fsync=delivery.durability == "fsync"
@@ -90,8 +91,8 @@ class Flagger:
     def _open_delivery(self) -> None:
         loaded = self._loaded
         delivery = loaded.config.delivery
-        journal = Journal(loaded.directory, durability=delivery.durability)
-        owner = new_owner_id()  # this Flagger's leases
+        journal = Journal(loaded.directory, durability=delivery.durability, read_only=False)
+        owner = self._owner
         lanes = [
             Lane(
                 entry.name,
@@ -105,7 +106,12 @@ class Flagger:
             )
             for entry in loaded.chain
         ]
-        journal.ensure_lanes([lane.name for lane in lanes])
+        try:
+            journal.ensure_lanes([lane.name for lane in lanes])
+            journal.register_lanes(owner, {e.name: lane_fingerprint(e.type_name, e.settings) for e in loaded.chain})
+        except BaseException:
+            journal.close()
+            raise
         self._journal = journal
         retention = loaded.config.retention
         if retention.max_age_days is not None:
@@ -170,7 +176,7 @@ class Flagger:
     @property
     def count(self) -> int:
         """How many flags this Flagger has stored since it was built."""
-        return self._count
+        return self._gate.stored
 
     def setup(self, fields: Sequence[FieldSpec] | FlagSchema) -> None:
         """Declare the fields (names, kinds, roles) and let each callback prepare for them."""
@@ -191,9 +197,13 @@ class Flagger:
             through the value-kind plugins.
         :param details: ``option`` (the reason picked; one of the configured options, by label or
             value), ``username``, ``comment``, ``metadata`` and ``session_id`` (see :class:`FlagDetails`).
-        :raises ValueError: for an option not in the list, an unknown field, or a bad value;
-            nothing is stored then.
+        :raises ValueError: for an option not in the list, an unknown field, or a value that cannot
+            be stored and read back (too deep, a number too large ...); nothing is stored then.
         :raises TypeError: for a keyword that is not one of the details.
+        :raises FlagNotStoredError: the flag could not be stored (disk full, journal deleted, the
+            Flagger closed); nothing was kept, so calling again cannot make a duplicate. Once the
+            journal has the flag, ``flag()`` returns a receipt and never raises: a failed delivery
+            is in the receipt's ``failed``.
         """
         return self._submit(values, "manual", details)
 
@@ -218,14 +228,22 @@ class Flagger:
         created_at: datetime | None = None,
     ) -> FlagReceipt:
         """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
-        if self._closed:
-            raise RuntimeError("this Flagger is closed")
+        with self._gate.admit():
+            return self._store(values, mode, details, {"id": event_id, "created_at": created_at})
+
+    def _store(
+        self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any]
+    ) -> FlagReceipt:
         check_details("flag" if mode == "manual" else "record", details)
         stored_option = self._resolve_option(details.get("option"))
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
-        fields = self._fields(values)
-        given: dict[str, Any] = {"id": event_id, "created_at": created_at}
+        try:
+            fields = self._fields(values)
+        except OSError as exc:
+            if exc.errno not in _STORAGE_ERRNOS:
+                raise  # a problem with the value itself, such as a missing input file
+            raise FlagNotStoredError(f"cannot store the flag's files in {self.directory}: {exc}") from None
         event = FlagEvent(
             mode=mode,
             option=stored_option,
@@ -234,25 +252,16 @@ class Flagger:
             session_id=details.get("session_id"),
             app=self.config.app,
             fields=fields,
-            metadata=dict(details.get("metadata") or {}),
+            metadata=checked_metadata(details.get("metadata")),
             **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)
         if self.plugins.should_drop(event):
             return FlagReceipt(None, False, reason="dropped by a flagpipe_filter_event plugin")
         assert self._journal is not None and self._dispatcher is not None
-        seq = self._journal.append(event)  # accepted: from here on, the flag is kept
-        with self._lock:
-            self._count += 1
-        report = self._dispatcher.submit(seq, event)
-        return FlagReceipt(
-            event.id,
-            True,
-            delivered=tuple(report.delivered),
-            pending=tuple(report.pending),
-            failed=dict(report.failed),
-            skipped=tuple(report.skipped),
-        )
+        seq = self._journal.append(event)  # accepted: from here on, the flag is kept and flag() never raises
+        self._gate.count_stored()
+        return self._dispatcher.submit(seq, event).receipt(event.id)  # never raises: the flag is stored
 
     def _resolve_option(self, option: str | None) -> str | None:
         if option is None or not self.options:
@@ -333,27 +342,31 @@ class Flagger:
 
         Whatever is not delivered by then stays in the journal and is delivered on the next start.
         """
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        grace = self.config.delivery.grace
+        # flags already admitted finish first (inline ones deliver, each call bounded by call_timeout)
+        if not self._gate.close(grace + (self.config.delivery.call_timeout or 0)):
+            return
         _OPEN_FLAGGERS.discard(self)
         if self._dispatcher is None:
             return
         try:
-            self._dispatcher.flush(self.config.delivery.grace)
+            self._dispatcher.flush(grace)
         finally:
             self._dispatcher.stop()
             for lane in self._dispatcher.lanes:
                 try:
-                    lane.callback.close()
+                    lane.close_callback()
                 except Exception:
                     log.exception("flagpipe: closing callback %s failed", lane.name)
             assert self._journal is not None
+            try:
+                self._journal.unregister_lanes(self._owner)
+            except Exception:
+                log.debug("flagpipe: could not unregister the lanes of %s", self._owner, exc_info=True)
             self._journal.close()
 
     def _require_open(self) -> None:
-        if self._closed:
+        if self._gate.closed:
             raise RuntimeError("this Flagger is closed")
 
     def __enter__(self) -> Flagger:
@@ -366,6 +379,10 @@ class Flagger:
 
     def __repr__(self) -> str:
         return f"<Flagger mode={self.mode!r} dir={str(self.directory)!r} callbacks={list(self.callback_names)}>"
+
+
+#: ``OSError`` numbers that mean the flagging directory cannot take the flag's files.
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 
 
 _OPEN_FLAGGERS: weakref.WeakSet[Flagger] = weakref.WeakSet()

@@ -88,7 +88,9 @@ def test_a_damaged_journal_is_a_clear_error_and_not_overwritten(tmp_path: Path, 
     path.parent.mkdir(parents=True)
     garbage = b"this is not a database" * 100
     path.write_bytes(garbage)
-    with pytest.raises(JournalError, match=r"cannot open the flag journal .*journal\.sqlite3: file is not a database"):
+    with pytest.raises(
+        JournalError, match=r"journal .*journal\.sqlite3 is damaged \(file is not a database\); run `flagpipe doctor`"
+    ):
         Flagger({"dir": str(tmp_path)}, plugins=plugins)
     assert path.read_bytes() == garbage
 

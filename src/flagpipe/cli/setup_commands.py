@@ -36,14 +36,17 @@ PLUGIN_COLUMNS = (
 )
 
 
-def _health(entry: ChainEntry) -> tuple[bool, str]:
-    """Build the callback and run its health check: (ok, ``ok[: message]`` or the error)."""
+def _health(entry: ChainEntry, timeout: float | None) -> tuple[bool, str]:
+    """Build the callback and run its health check, each call bounded by ``timeout``: (ok, message or error)."""
+    from flagpipe.core.guard import CallGuard
+
+    guard = CallGuard(entry.name, timeout)
     try:
         callback = entry.callback_type.cls(entry.settings)
         try:
-            message = callback.healthcheck()
+            message = guard.call("healthcheck()", callback.healthcheck)
         finally:
-            callback.close()
+            guard.call("close()", callback.close)
     except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
         return False, str(exc)
     return True, "ok" + (f": {message}" if message else "")
@@ -77,7 +80,7 @@ def check(ctx: click.Context, config: str | None, config_option: str | None, no_
     loaded = _load(ctx, config or config_option)
     results = []
     for entry in loaded.chain:
-        ok, health = (None, "skipped") if no_health else _health(entry)
+        ok, health = (None, "skipped") if no_health else _health(entry, loaded.config.delivery.call_timeout)
         results.append((entry, ok, health))
     problems = sum(ok is False for _, ok, _ in results)
     failed_plugins = [{"plugin": r.provider, "error": r.error} for r in loaded.plugins.failed]

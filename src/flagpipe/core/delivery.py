@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flagpipe.core.lane import StepResult
+from flagpipe.core.receipt import FlagReceipt
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +34,17 @@ class DeliveryReport:
     pending: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+
+    def receipt(self, event_id: str) -> FlagReceipt:
+        """The receipt of a stored event delivered as this report says."""
+        return FlagReceipt(
+            event_id,
+            True,
+            delivered=tuple(self.delivered),
+            pending=tuple(self.pending),
+            failed=dict(self.failed),
+            skipped=tuple(self.skipped),
+        )
 
 
 class Dispatcher:
@@ -77,7 +89,19 @@ class Dispatcher:
             event.set()
 
     def submit(self, seq: int, event: FlagEvent) -> DeliveryReport:
-        """Hand a newly accepted event to the lanes; inline mode delivers it before returning."""
+        """Hand a newly accepted event to the lanes; inline mode delivers it before returning.
+
+        Never raises (the event is stored): a failure is reported as pending and failed for every lane.
+        """
+        try:
+            return self._submit(seq, event)
+        except Exception as exc:
+            log.exception("flagpipe: flag %s is stored but handing it to the callbacks failed", event.id)
+            names = [lane.name for lane in self.lanes]
+            error = f"stored, but delivery did not finish: {type(exc).__name__}: {exc}"
+            return DeliveryReport(pending=names, failed=dict.fromkeys(names, error))
+
+    def _submit(self, seq: int, event: FlagEvent) -> DeliveryReport:
         report = DeliveryReport()
         for lane in self.lanes:
             excluded = not lane.accepts(event)

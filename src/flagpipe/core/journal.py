@@ -10,23 +10,42 @@ dead letter, whatever the number of events. Several threads and processes may sh
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
+
 from flagpipe.core.event import FlagEvent
+from flagpipe.core.journal_db import (
+    damaged,
+    file_identity,
+    is_damage,
+    is_read_only_error,
+    open_read_only,
+    open_writable,
+)
+from flagpipe.core.journal_dead import DeadLetters
+from flagpipe.core.journal_lanes import LaneRecords
 from flagpipe.core.journal_records import (
     ORPHANED_FILES_SQL,
-    SCHEMA_SQL,
+    RECOVERY_DOC,
     DeadLetter,
+    FlagNotStoredError,
+    JournalDamagedError,
     JournalError,
+    LaneConflictError,
     LaneState,
     LaneStatus,
+    UndecodableEventError,
     new_owner_id,
-    owner_is_dead,
 )
+from flagpipe.core.storable import check_event, freeze_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -38,46 +57,143 @@ JOURNAL_PATH = ".flagpipe/journal.sqlite3"
 
 Durability = Literal["process", "fsync"]
 
+log = logging.getLogger("flagpipe.journal")
+
 #: How many recently appended events a journal keeps in memory for its lanes.
 _RECENT_EVENTS = 4096
 
 
-class Journal:
-    """Accepted events, lane progress and dead letters, shared by threads and processes."""
+class Journal(LaneRecords, DeadLetters):
+    """Accepted events, lane progress and dead letters, shared by threads and processes.
 
-    def __init__(self, directory: Path, *, durability: Durability = "process", busy_timeout: float = 30.0) -> None:
+    :param read_only: True opens an existing journal read-only; False requires a writable one;
+        None (the default, for readers) opens it for writing when it can and read-only otherwise.
+    :raises JournalDamagedError: the file is damaged (see the recovery page of the docs).
+    :raises JournalError: it cannot be opened for another reason; the message says why.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        durability: Durability = "process",
+        busy_timeout: float = 30.0,
+        read_only: bool | None = None,
+    ) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
         #: Events this process appended lately, so its lanes need not parse them back from JSON.
         self._recent: OrderedDict[int, FlagEvent] = OrderedDict()
+        #: True when the journal was opened read-only (writes raise JournalError).
+        self.read_only = bool(read_only)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
-            self._db.executescript(SCHEMA_SQL)
-            self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if read_only:
+                self._db = open_read_only(self.path, busy_timeout=busy_timeout)
+            else:
+                self._db = self._open_writable(durability, busy_timeout, fallback=read_only is None)
+        except JournalError:
+            raise
         except (sqlite3.Error, OSError) as exc:
+            if is_damage(exc):
+                raise damaged(self.path, str(exc)) from None
             raise JournalError(f"cannot open the flag journal {self.path}: {exc}") from None
+        self._identity = file_identity(self.path)
+        #: An open handle on the file: its link count drops to 0 when the file is deleted or replaced.
+        self._watch = os.open(self.path, os.O_RDONLY)
+        self._path_checked_at = time.monotonic()
+
+    def _open_writable(self, durability: Durability, busy_timeout: float, *, fallback: bool) -> sqlite3.Connection:
+        synchronous = "FULL" if durability == "fsync" else "NORMAL"
+        try:
+            return open_writable(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
+        except (sqlite3.Error, OSError) as exc:
+            if not (fallback and self.path.is_file() and is_read_only_error(exc)):
+                raise
+        self.read_only = True
+        return open_read_only(self.path, busy_timeout=busy_timeout)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error("cannot write to", exc) from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error("cannot write to", exc) from None
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise self._error("cannot write to", exc) from None
+
+    def _error(self, doing: str, exc: BaseException, cls: type[JournalError] = JournalError) -> JournalError:
+        if is_damage(exc):
+            return damaged(self.path, str(exc))
+        hint = " (it was opened read-only)" if self.read_only else ""
+        return cls(f"{doing} the flag journal {self.path}{hint}: {exc}")
+
+    def check_identity(self) -> None:
+        """Raise :class:`FlagNotStoredError` when the journal file was deleted or replaced since it was opened.
+
+        Costs one ``fstat`` (the file's link count); the path itself is looked up at most once a second
+        (a moved directory).
+        """
+        now = time.monotonic()
+        moved = False
+        if now - self._path_checked_at > 1.0:
+            self._path_checked_at = now
+            moved = file_identity(self.path) != self._identity
+        if moved or os.fstat(self._watch).st_nlink == 0:
+            raise FlagNotStoredError(
+                f"the flag journal {self.path} was deleted or replaced while this process was using it;"
+                f" flags stored now would be lost. Restart the process to open the journal afresh; {RECOVERY_DOC}"
+            )
+
+    def _decode(self, seq: int, event_id: str, body: str) -> FlagEvent:
+        """Parse a stored event (frozen); :class:`UndecodableEventError` when it cannot be read back."""
+        try:
+            return freeze_event(FlagEvent.model_validate_json(body))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise UndecodableEventError(
+                int(seq), str(event_id), f"{where}: {first['msg']}" if where else first["msg"]
+            ) from None
+
+    def _decode_rows(self, rows: Sequence[tuple[int, str, str]]) -> list[tuple[int, FlagEvent]]:
+        """Decode rows for readers, leaving out (with a warning) events that cannot be read back."""
+        events = []
+        for seq, event_id, body in rows:
+            try:
+                events.append((int(seq), self._decode(seq, event_id, body)))
+            except UndecodableEventError as exc:
+                log.warning("flagpipe: left out %s", exc)
+        return events
 
     # -- events -------------------------------------------------------------------------------
 
     def append(self, event: FlagEvent) -> int:
-        """Store ``event`` durably and return its sequence number."""
-        body = event.model_dump_json()
+        """Store ``event`` durably and return its sequence number.
+
+        :raises ValueError: a value could not be read back (nothing is stored).
+        :raises FlagNotStoredError: the journal cannot take it (disk full, file gone, closed ...).
+        """
+        check_event(event)
+        try:
+            body = event.model_dump_json()
+        except PydanticSerializationError as exc:
+            raise ValueError(f"the flag cannot be stored: {exc}") from None
+        event = freeze_event(event)
         paths = [f.file.path for f in event.fields if f.file is not None]
+        self.check_identity()
         try:
             if not paths:  # one statement: SQLite commits it atomically on its own
                 with self._lock:
@@ -94,8 +210,10 @@ class Journal:
                     )
                     seq = cursor.lastrowid
                     db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
+        except JournalError as exc:
+            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot store the flag in {self.path}: {exc}") from None
+            raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
         assert seq is not None
         with self._lock:
             self._recent[seq] = event
@@ -119,14 +237,14 @@ class Journal:
     def latest(self, limit: int) -> list[FlagEvent]:
         """The newest ``limit`` events, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT body FROM events ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
-        return [FlagEvent.model_validate_json(body) for (body,) in reversed(rows)]
+            rows = self._db.execute("SELECT seq, id, body FROM events ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        return [event for _, event in self._decode_rows(rows[::-1])]
 
     def get(self, event_id: str) -> FlagEvent | None:
         """The event with ``event_id``, or None."""
         with self._lock:
-            row = self._db.execute("SELECT body FROM events WHERE id = ?", (event_id,)).fetchone()
-        return None if row is None else FlagEvent.model_validate_json(row[0])
+            row = self._db.execute("SELECT seq, id, body FROM events WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else self._decode(*row)
 
     def seq_of(self, event_id: str) -> int | None:
         """The sequence number of ``event_id``, or None."""
@@ -135,190 +253,38 @@ class Journal:
         return None if row is None else int(row[0])
 
     def events_after(self, seq: int, limit: int) -> list[tuple[int, FlagEvent]]:
-        """Up to ``limit`` events with a sequence number above ``seq``, in order."""
+        """Up to ``limit`` events with a sequence number above ``seq``, in order (frozen).
+
+        The list stops before an event that cannot be read back; when that event comes first,
+        :class:`UndecodableEventError` says which it is (its lane dead-letters it).
+        """
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+                "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
-            cached = [self._recent.get(s) for s, _ in rows]
-        return [
-            (int(s), event if event is not None else FlagEvent.model_validate_json(b))
-            for (s, b), event in zip(rows, cached, strict=True)
-        ]
+            cached = [self._recent.get(s) for s, _, _ in rows]
+        items: list[tuple[int, FlagEvent]] = []
+        for (s, event_id, body), event in zip(rows, cached, strict=True):
+            try:
+                items.append((int(s), event if event is not None else self._decode(s, event_id, body)))
+            except UndecodableEventError:
+                if not items:
+                    raise
+                break
+        return items
 
     def iter_events(self, batch: int = 1000) -> Iterator[tuple[int, FlagEvent]]:
-        """Every event in order, read in batches."""
+        """Every event in order, read in batches; events that cannot be read back are left out with a warning."""
         after = 0
-        while rows := self.events_after(after, batch):
-            yield from rows
-            after = rows[-1][0]
-
-    # -- lanes --------------------------------------------------------------------------------
-
-    def ensure_lanes(self, names: Sequence[str]) -> None:
-        """Create lane rows for new callbacks; a new lane starts with every stored event pending."""
-        with self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO lanes (name) VALUES (?)", [(n,) for n in names])
-
-    def lane(self, name: str) -> LaneState:
-        """The persisted state of lane ``name``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT name, done_seq, delivered, skipped, attempts, next_attempt_at, last_error, last_error_at,"
-                " disabled_reason, lease_owner, lease_until,"
-                " EXISTS (SELECT 1 FROM dead_letters WHERE lane = lanes.name AND requeued = 1)"
-                " FROM lanes WHERE name = ?",
-                (name,),
-            ).fetchone()
-        if row is None:
-            raise KeyError(f"no lane {name!r} in {self.path}")
-        name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, requeued = row
-        return LaneState(
-            name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, bool(requeued)
-        )
-
-    def lane_names(self) -> list[str]:
-        """Every lane the journal knows, in name order."""
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT name FROM lanes ORDER BY name")]
-
-    def acquire(self, name: str, owner: str, ttl: float) -> bool:
-        """Take or renew the lease on a lane; False when another live process holds it."""
-        now = time.time()
-        with self._transaction() as db:
-            row = db.execute("SELECT lease_owner, lease_until FROM lanes WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                return False
-            holder, until = row
-            if holder not in (None, owner) and until > now and not owner_is_dead(holder):
-                return False
-            db.execute("UPDATE lanes SET lease_owner = ?, lease_until = ? WHERE name = ?", (owner, now + ttl, name))
-        return True
-
-    def release(self, name: str, owner: str) -> None:
-        """Give up a lease this owner holds."""
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE lanes SET lease_owner = NULL, lease_until = 0 WHERE name = ? AND lease_owner = ?",
-                (name, owner),
-            )
-
-    def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int) -> bool:
-        """Record that everything up to ``upto`` is handled; resets the retry state."""
-        with self._lock:  # one statement: atomic on its own
-            cursor = self._db.execute(
-                "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
-                " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?",
-                (upto, delivered, skipped, name, owner),
-            )
-        return cursor.rowcount == 1
-
-    def record_failure(self, name: str, owner: str, error: str, *, attempts: int, next_attempt_at: float) -> None:
-        """Record a failed try and when to try again."""
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE lanes SET attempts = ?, next_attempt_at = ?, last_error = ?, last_error_at = ?"
-                " WHERE name = ? AND lease_owner = ?",
-                (attempts, next_attempt_at, error, time.time(), name, owner),
-            )
-
-    def dead_letter(
-        self,
-        name: str,
-        owner: str,
-        items: Sequence[tuple[int, str]],
-        error: str,
-        *,
-        attempts: int,
-        upto: int,
-        skipped: int = 0,
-    ) -> None:
-        """Park events as dead letters for this lane only, and move the lane past them."""
-        now = time.time()
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO dead_letters (lane, seq, event_id, error, attempts, failed_at, requeued)"
-                " VALUES (?, ?, ?, ?, ?, ?, 0)",
-                [(name, seq, event_id, error, attempts, now) for seq, event_id in items],
-            )
-            db.execute(
-                "UPDATE lanes SET done_seq = MAX(done_seq, ?), skipped = skipped + ?, attempts = 0,"
-                " next_attempt_at = 0, last_error = ?, last_error_at = ? WHERE name = ? AND lease_owner = ?",
-                (upto, skipped, error, now, name, owner),
-            )
-
-    def disable(self, name: str, reason: str) -> None:
-        """Stop delivering to a lane until someone re-enables it (``flagpipe retry``)."""
-        with self._transaction() as db:
-            db.execute("UPDATE lanes SET disabled_reason = ? WHERE name = ?", (reason, name))
-
-    # -- dead letters -------------------------------------------------------------------------
-
-    def dead_error(self, name: str, seq: int) -> str | None:
-        """The error of the dead letter of event ``seq`` in lane ``name``, or None when it is not dead."""
-        with self._lock:
-            row = self._db.execute("SELECT error FROM dead_letters WHERE lane = ? AND seq = ?", (name, seq)).fetchone()
-        return None if row is None else str(row[0])
-
-    def dead_letters(self, name: str | None = None) -> list[DeadLetter]:
-        """Dead letters, of one lane or all, in order."""
-        sql = "SELECT lane, seq, event_id, error, attempts, failed_at, requeued FROM dead_letters"
-        params: tuple[object, ...] = ()
-        if name is not None:
-            sql += " WHERE lane = ?"
-            params = (name,)
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY lane, seq", params).fetchall()
-        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
-
-    def requeued(self, name: str, limit: int) -> list[tuple[int, FlagEvent]]:
-        """Dead letters of ``name`` that were re-queued, with their events, in order."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT d.seq, e.body FROM dead_letters d JOIN events e ON e.seq = d.seq"
-                " WHERE d.lane = ? AND d.requeued = 1 ORDER BY d.seq LIMIT ?",
-                (name, limit),
-            ).fetchall()
-        return [(int(s), FlagEvent.model_validate_json(b)) for s, b in rows]
-
-    def resolve_dead(self, name: str, seqs: Sequence[int]) -> None:
-        """Remove re-queued dead letters that have now been delivered."""
-        with self._transaction() as db:
-            db.executemany("DELETE FROM dead_letters WHERE lane = ? AND seq = ?", [(name, s) for s in seqs])
-            db.execute("UPDATE lanes SET delivered = delivered + ? WHERE name = ?", (len(seqs), name))
-
-    def fail_requeued(self, name: str, seqs: Sequence[int], error: str) -> None:
-        """Put re-queued dead letters back as dead after another failure."""
-        with self._transaction() as db:
-            db.executemany(
-                "UPDATE dead_letters SET requeued = 0, error = ?, attempts = attempts + 1, failed_at = ?"
-                " WHERE lane = ? AND seq = ?",
-                [(error, time.time(), name, s) for s in seqs],
-            )
-
-    def requeue(self, name: str | None = None, event_id: str | None = None) -> int:
-        """Re-queue dead letters (of a lane, of one event, or all); return how many.
-
-        The lanes that held them are re-enabled if they were disabled (with neither filter given,
-        or with only a lane named, that lane is re-enabled even when it holds no dead letter).
-        """
-        clauses, params = [], []
-        if name is not None:
-            clauses.append("lane = ?")
-            params.append(name)
-        if event_id is not None:
-            clauses.append("event_id = ?")
-            params.append(event_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        with self._transaction() as db:
-            lanes = {r[0] for r in db.execute(f"SELECT DISTINCT lane FROM dead_letters{where}", params)}  # noqa: S608
-            if event_id is None:
-                lanes |= {name} if name is not None else {r[0] for r in db.execute("SELECT name FROM lanes")}
-            cursor = db.execute(f"UPDATE dead_letters SET requeued = 1{where}", params)  # noqa: S608 - fixed clauses
-            db.executemany(
-                "UPDATE lanes SET disabled_reason = NULL, next_attempt_at = 0 WHERE name = ?", [(n,) for n in lanes]
-            )
-        return cursor.rowcount
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch)
+                ).fetchall()
+            if not rows:
+                return
+            yield from self._decode_rows(rows)
+            after = int(rows[-1][0])
 
     # -- status and retention -----------------------------------------------------------------
 
@@ -355,11 +321,16 @@ class Journal:
             )
         return result
 
-    def purgeable(self, older_than: str, lanes: Sequence[str]) -> list[tuple[int, str]]:
-        """Events created before ``older_than`` (ISO time) that every lane in ``lanes`` has handled."""
+    def purgeable(self, older_than: str, lanes: Sequence[str] = ()) -> list[tuple[int, str]]:
+        """Events created before ``older_than`` (ISO time) that every lane has handled.
+
+        Every lane recorded in the journal counts, not only ``lanes`` (the caller's chain): an event
+        another config's callback has not delivered yet is kept.
+        """
         with self._lock:
-            done = [self.lane(n).done_seq for n in lanes] if lanes else [self.max_seq()]
-            limit = min(done) if done else 0
+            self.ensure_lanes(lanes)
+            row = self._db.execute("SELECT MIN(done_seq) FROM lanes").fetchone()
+            limit = self.max_seq() if row[0] is None else int(row[0])
             rows = self._db.execute(
                 "SELECT seq, id FROM events WHERE seq <= ? AND created_at < ? AND seq NOT IN"
                 " (SELECT seq FROM dead_letters) ORDER BY seq",
@@ -386,14 +357,19 @@ class Journal:
         """Close the database connection."""
         with self._lock:
             self._db.close()
+            with contextlib.suppress(OSError):
+                os.close(self._watch)
 
 
 __all__ = [
     "JOURNAL_PATH",
     "DeadLetter",
     "Durability",
+    "FlagNotStoredError",
     "Journal",
+    "JournalDamagedError",
     "JournalError",
+    "LaneConflictError",
     "LaneState",
     "LaneStatus",
     "new_owner_id",

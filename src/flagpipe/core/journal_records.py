@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     requeued INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (lane, seq)
 );
+CREATE TABLE IF NOT EXISTS lane_users (
+    lane TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (lane, owner)
+);
 """
 
 
@@ -53,8 +59,37 @@ ORPHANED_FILES_SQL = (
 )
 
 
+#: Where the recovery steps are documented, for error messages.
+RECOVERY_DOC = "run `flagpipe doctor` and see the recovery page of the docs (docs/recovery.md)"
+
+
 class JournalError(RuntimeError):
     """The journal cannot be opened or written: the message says which file and why."""
+
+
+class FlagNotStoredError(JournalError):
+    """``flag()`` could not store the flag (disk full, journal gone, Flagger closed): nothing was kept.
+
+    Raised only before the journal has the event, so retrying the call cannot make a duplicate.
+    """
+
+
+class JournalDamagedError(JournalError):
+    """The journal file is damaged (failed its integrity check, or is not a journal at all)."""
+
+
+class LaneConflictError(JournalError):
+    """Two configs use one callback name with different settings on one journal."""
+
+
+class UndecodableEventError(JournalError):
+    """A stored event cannot be read back; its lane dead-letters it and goes on."""
+
+    def __init__(self, seq: int, event_id: str, error: str) -> None:
+        super().__init__(f"event {event_id} (#{seq}) cannot be read back: {error}")
+        self.seq = seq
+        self.event_id = event_id
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -132,11 +167,16 @@ def owner_is_dead(owner: str | None) -> bool:
 
 __all__ = [
     "ORPHANED_FILES_SQL",
+    "RECOVERY_DOC",
     "SCHEMA_SQL",
     "DeadLetter",
+    "FlagNotStoredError",
+    "JournalDamagedError",
     "JournalError",
+    "LaneConflictError",
     "LaneState",
     "LaneStatus",
+    "UndecodableEventError",
     "new_owner_id",
     "owner_is_dead",
 ]

@@ -9,6 +9,7 @@ where delivery stopped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -18,10 +19,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
+from flagpipe.core.guard import CallGuard
+from flagpipe.core.journal_records import UndecodableEventError
 from flagpipe.core.schema import FlagSchema
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pydantic import BaseModel
 
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
@@ -36,6 +41,12 @@ log = logging.getLogger("flagpipe.delivery")
 def describe_error(exc: BaseException) -> str:
     """A one-line description of a delivery error (the callback's own message for its errors)."""
     return str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+
+
+def lane_fingerprint(type_name: str, settings: BaseModel) -> str:
+    """A digest of a callback's type and settings: two configs whose lanes share a name must agree on it."""
+    text = f"{type_name}\n{settings.model_dump_json()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def backoff_delay(attempt: int, config: DeliveryConfig, retry_after: float | None) -> float:
@@ -92,14 +103,28 @@ class Lane:
         #: Set while flushing (close, drain): time-batching callbacks deliver at once.
         self.urgent = False
         self.lock = threading.Lock()
+        #: Runs the callback's methods, each bounded by ``delivery.call_timeout``.
+        self.guard = CallGuard(name, config.call_timeout)
 
     def prepare(self, schema: FlagSchema | None) -> None:
         """Call the callback's ``setup`` when it has not seen this schema yet."""
         if schema is not None and schema != self._schema:
-            self.callback.setup(schema, self.directory)
-            self._schema = schema
+            self.guard.call("setup()", self._setup, schema)
 
-    def prepare_for(self, event: FlagEvent) -> None:
+    def _setup(self, schema: FlagSchema) -> None:
+        self.callback.setup(schema, self.directory)
+        self._schema = schema
+
+    def _send(self, events: list[FlagEvent]) -> None:
+        """Set the callback up for the batch's fields if needed, then deliver (on the guard's thread)."""
+        self._prepare_for(events[0])
+        self.callback.deliver(events)
+
+    def close_callback(self) -> None:
+        """Call the callback's ``close`` (bounded by ``delivery.call_timeout``)."""
+        self.guard.call("close()", self.callback.close)
+
+    def _prepare_for(self, event: FlagEvent) -> None:
         """Set the callback up for ``event``'s fields, unless it already is (checked without building a schema)."""
         schema = self._schema
         same = (
@@ -111,7 +136,7 @@ class Lane:
             )
         )
         if not same:
-            self.prepare(FlagSchema.from_event(event))
+            self._setup(FlagSchema.from_event(event))
 
     @property
     def batch_size(self) -> int:
@@ -144,7 +169,10 @@ class Lane:
         now = time.time()
         if not ignore_backoff and state.next_attempt_at > now:
             return StepResult(wait=state.next_attempt_at - now)
-        items = self.journal.events_after(state.done_seq, self.batch_size)
+        try:
+            items = self.journal.events_after(state.done_seq, self.batch_size)
+        except UndecodableEventError as exc:
+            return self._undecodable(exc)
         if not items:
             return StepResult(wait=None)
         batching = not (ignore_backoff or self.urgent or self.config.mode == "inline")
@@ -152,6 +180,12 @@ class Lane:
         if hold is not None:
             return StepResult(wait=hold)
         return self._deliver(items, state.attempts)
+
+    def _undecodable(self, exc: UndecodableEventError) -> StepResult:
+        """Dead-letter an event the journal cannot read back, so the lane goes on past it."""
+        log.error("flagpipe: %s: %s cannot deliver it; it becomes a dead letter", exc, self.name)
+        self.journal.dead_letter(self.name, self.owner, [(exc.seq, exc.event_id)], str(exc), attempts=1, upto=exc.seq)
+        return StepResult(progressed=True, done_seq=exc.seq)
 
     def _hold_for_batch(self, items: list[tuple[int, FlagEvent]]) -> float | None:
         """Seconds to wait before delivering, for a callback that batches by time (``batch_interval``).
@@ -190,8 +224,7 @@ class Lane:
         events = [e for _, e in batch]
         attempt = attempts_so_far + 1
         try:
-            self.prepare_for(events[0])
-            self.callback.deliver(events)
+            self.guard.call("deliver()", self._send, events)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
         self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
@@ -260,7 +293,7 @@ class Lane:
             last = index == len(batch) - 1
             mark, extra = (upto, skipped) if last else (seq, 0)
             try:
-                self.callback.deliver([event])
+                self.guard.call("deliver()", self.callback.deliver, [event])
             except Exception as exc:  # noqa: BLE001 - classified like any failure
                 result = self._failed([(seq, event)], exc, 1, upto=mark, skipped=extra)
                 if not result.progressed:
@@ -272,9 +305,10 @@ class Lane:
 
     def _redeliver(self, items: list[tuple[int, FlagEvent]]) -> StepResult:
         events = [e for _, e in items]
+        if not items:
+            return StepResult(progressed=True)
         try:
-            self.prepare_for(events[0])
-            self.callback.deliver(events)
+            self.guard.call("deliver()", self._send, events)
         except Exception as exc:  # noqa: BLE001 - recorded on the dead letters
             self.journal.fail_requeued(self.name, [s for s, _ in items], describe_error(exc))
             self.plugins.notify_failed(events, self.name, exc, 1, final=True)
@@ -299,4 +333,4 @@ class Lane:
         self.journal.release(self.name, self.owner)
 
 
-__all__ = ["Lane", "StepResult", "backoff_delay", "describe_error"]
+__all__ = ["Lane", "StepResult", "backoff_delay", "describe_error", "lane_fingerprint"]

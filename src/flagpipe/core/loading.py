@@ -104,7 +104,8 @@ def load_entry_points(pm: pluggy.PluginManager, policy: PluginPolicy, records: l
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
             reject_wrappers(pm, plugin, ep.name)
-        except Exception as exc:  # noqa: BLE001 - any import-time error of a plugin is isolated
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any import-time error of a plugin is isolated
+            # SystemExit too: a plugin calling sys.exit() on import is a failed plugin, not the app's exit
             fail_plugin(pm, policy, record, exc, during="to load")
 
 

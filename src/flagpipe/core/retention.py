@@ -36,6 +36,9 @@ def purge(
 ) -> PurgeReport:
     """Remove events older than ``older_than`` that every lane has handled and none holds as dead.
 
+    Every lane recorded in the journal counts, whichever config made it, besides ``lanes`` (the
+    caller's chain): an event another config's callback has not delivered yet is kept.
+
     With ``remove_files``, the files only those events used are deleted too; a file stays while any
     remaining event refers to it, so files of events still pending anywhere are never removed. Files
     are kept by default because sinks (the CSV log) go on referring to them.

@@ -53,6 +53,12 @@ class DeliveryConfig(_Strict):
     lease_seconds: float = Field(
         default=30.0, gt=0, description="How long a process holds a callback's lane before another may take it."
     )
+    call_timeout: float | None = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a callback's setup, deliver, healthcheck or close may take before it counts as "
+        "hung: the call fails naming the callback, and its flags stay pending. None waits forever.",
+    )
 
 
 class RetentionConfig(_Strict):

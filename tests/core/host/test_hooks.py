@@ -628,7 +628,7 @@ class ListSource(flagpipe.FlagSource):
 
 
 class ListSources:
-    """Opens ``memory://`` sources; no opinion on any other."""
+    """Opens ``testmem://`` sources; no opinion on any other."""
 
     def __init__(self, events: list[FlagEvent], directory: Path) -> None:
         self.events, self.directory = events, directory
@@ -636,7 +636,7 @@ class ListSources:
 
     @hookimpl
     def flagpipe_open_flag_source(self, source: str, storage_options: Mapping[str, Any]) -> ListSource | None:
-        if not source.startswith("memory://"):
+        if not source.startswith("testmem://"):
             return None
         opened = ListSource(self.events, self.directory, dict(storage_options))
         self.opened.append((source, opened))
@@ -661,20 +661,20 @@ def test_hook_flagpipe_open_flag_source(tmp_path: Path, plugins: PluginHost) -> 
         events = flagger.latest(10)
     sources, first = ListSources(events, tmp_path), OnlySource()
     with plugins.registered(sources, name="memory"), plugins.registered(first, name="first"):
-        frame = flagpipe.read_flags("memory://flags", plugins=plugins, storage_options={"token": "t"})
-        only = flagpipe.read_flags("memory://wrong", plugins=plugins, options=["wrong"], apps=["demo"])
+        frame = flagpipe.read_flags("testmem://flags", plugins=plugins, storage_options={"token": "t"})
+        only = flagpipe.read_flags("testmem://wrong", plugins=plugins, options=["wrong"], apps=["demo"])
         with pytest.raises(ValueError, match=r"cannot read flags from nothing:// sources: no installed plugin"):
             flagpipe.read_flags("nothing://here", plugins=plugins)
     pd = pytest.importorskip("pandas")
     pd.testing.assert_frame_equal(frame, flagpipe.read_flags(tmp_path))
     assert only["x"].tolist() == [0, 2]
-    assert first.seen == ["memory://flags", "memory://wrong", "nothing://here"]  # asked first, no opinion
+    assert first.seen == ["testmem://flags", "testmem://wrong", "nothing://here"]  # asked first, no opinion
     (_, whole), (_, wrong) = sources.opened
     assert whole.options == {"token": "t"}  # storage_options reach the plugin unchanged
     assert whole.asked == [flagpipe.FlagFilter()]
     assert wrong.asked == [flagpipe.FlagFilter(options=("wrong",), apps=("demo",))]  # the filter is the source's
     assert whole.closed and wrong.closed
-    assert plugins.open_flag_source("memory://x") is None  # unregistered: nobody reads it
+    assert plugins.open_flag_source("testmem://x") is None  # unregistered: nobody reads it
 
 
 def test_hook_flagpipe_open_flag_source_bad_results_and_errors(tmp_path: Path, plugins: PluginHost) -> None:
@@ -692,7 +692,7 @@ def test_hook_flagpipe_open_flag_source_bad_results_and_errors(tmp_path: Path, p
         plugins.registered(WrongType(), name="wrong-type"),
         pytest.raises(PluginError, match="plugin 'wrong-type': flagpipe_open_flag_source must return a FlagSource"),
     ):
-        flagpipe.read_flags("memory://x", plugins=plugins)
+        flagpipe.read_flags("testmem://x", plugins=plugins)
     with plugins.registered(Raises(), name="raises"), pytest.raises(ValueError, match="no such bucket"):
         flagpipe.read_flags("s3://bucket/flags/", plugins=plugins)
 

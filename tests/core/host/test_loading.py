@@ -299,3 +299,27 @@ def test_import_flagpipe_imports_no_plugin(plugin_site: Path) -> None:
     env = {"PYTHONPATH": str(plugin_site), "PATH": ""}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("exit_call", ["raise SystemExit(3)", "sys.exit('bye')", "sys.exit()", "exit(0)"])
+def test_a_plugin_exiting_on_import_is_a_failed_plugin_not_an_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, exit_call: str
+) -> None:
+    import importlib
+
+    site = tmp_path / "site"
+    info = site / "flagpipe_testexit-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: flagpipe-testexit\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[flagpipe]\nfptest-exits = fptest_exits\n", encoding="utf-8")
+    (site / "fptest_exits.py").write_text(f"import sys\n{exit_call}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    with caplog.at_level("WARNING", logger="flagpipe.plugins"):
+        plugins = create_plugin_host(PluginPolicy())
+    record = _by_name(plugins)["fptest-exits"]
+    assert record.status == "failed"
+    assert record.error is not None and record.error.startswith("SystemExit")
+    assert any("fptest-exits) failed to load: SystemExit" in r.getMessage() for r in caplog.records)
+    with pytest.raises(PluginError, match=r"fptest-exits\) failed to load: SystemExit"):
+        create_plugin_host(PluginPolicy(strict=True))

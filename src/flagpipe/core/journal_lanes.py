@@ -1,0 +1,169 @@
+"""The journal's lanes: each callback's progress, lease, retry state and registrations."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from flagpipe.core.journal_records import LaneConflictError, LaneState, owner_is_dead
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+
+class LaneRecords:
+    """Lane bookkeeping, mixed into :class:`~flagpipe.core.journal.Journal`."""
+
+    path: Path
+    read_only: bool
+    _db: sqlite3.Connection
+    _lock: threading.RLock
+
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def ensure_lanes(self, names: Sequence[str]) -> None:
+        """Create lane rows for new callbacks; a new lane starts with every stored event pending.
+
+        A read-only journal is left as it is (readers see only the lanes it has).
+        """
+        if self.read_only:
+            return
+        with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO lanes (name) VALUES (?)", [(n,) for n in names])
+
+    def register_lanes(self, owner: str, fingerprints: dict[str, str]) -> None:
+        """Record that ``owner`` delivers these lanes with these settings (fingerprints).
+
+        :raises LaneConflictError: a live process uses one of the lanes with different settings.
+        """
+        with self._transaction() as db:
+            owners = {r[0] for r in db.execute("SELECT DISTINCT owner FROM lane_users")}
+            db.executemany("DELETE FROM lane_users WHERE owner = ?", [(o,) for o in owners if owner_is_dead(o)])
+            for name, fingerprint in fingerprints.items():
+                other = db.execute(
+                    "SELECT owner FROM lane_users WHERE lane = ? AND fingerprint != ? LIMIT 1", (name, fingerprint)
+                ).fetchone()
+                if other is not None:
+                    raise LaneConflictError(
+                        f"callback {name!r} is already delivered from {self.path} with other settings"
+                        f" (by process {other[0]}): two configs would split one stream of flags between two"
+                        " destinations. Give the callback a different `name:` in one of the configs, or stop"
+                        " the other process first."
+                    )
+            db.executemany(
+                "INSERT OR REPLACE INTO lane_users (lane, owner, fingerprint) VALUES (?, ?, ?)",
+                [(name, owner, fp) for name, fp in fingerprints.items()],
+            )
+
+    def unregister_lanes(self, owner: str) -> None:
+        """Forget ``owner``'s lane registrations (it closed)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM lane_users WHERE owner = ?", (owner,))
+
+    def forget_lane(self, name: str) -> bool:
+        """Drop a lane no config uses any more, with its dead letters; True when there was one."""
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM lanes WHERE name = ?", (name,))
+            db.execute("DELETE FROM dead_letters WHERE lane = ?", (name,))
+            db.execute("DELETE FROM lane_users WHERE lane = ?", (name,))
+        return cursor.rowcount == 1
+
+    def lane(self, name: str) -> LaneState:
+        """The persisted state of lane ``name``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, done_seq, delivered, skipped, attempts, next_attempt_at, last_error, last_error_at,"
+                " disabled_reason, lease_owner, lease_until,"
+                " EXISTS (SELECT 1 FROM dead_letters WHERE lane = lanes.name AND requeued = 1)"
+                " FROM lanes WHERE name = ?",
+                (name,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(f"no lane {name!r} in {self.path}")
+        name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, requeued = row
+        return LaneState(
+            name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, bool(requeued)
+        )
+
+    def lane_names(self) -> list[str]:
+        """Every lane the journal knows, in name order."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT name FROM lanes ORDER BY name")]
+
+    def acquire(self, name: str, owner: str, ttl: float) -> bool:
+        """Take or renew the lease on a lane; False when another live process holds it."""
+        now = time.time()
+        with self._transaction() as db:
+            row = db.execute("SELECT lease_owner, lease_until FROM lanes WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return False
+            holder, until = row
+            if holder not in (None, owner) and until > now and not owner_is_dead(holder):
+                return False
+            db.execute("UPDATE lanes SET lease_owner = ?, lease_until = ? WHERE name = ?", (owner, now + ttl, name))
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up a lease this owner holds."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE lanes SET lease_owner = NULL, lease_until = 0 WHERE name = ? AND lease_owner = ?",
+                (name, owner),
+            )
+
+    def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int) -> bool:
+        """Record that everything up to ``upto`` is handled; resets the retry state."""
+        with self._lock:  # one statement: atomic on its own
+            cursor = self._db.execute(
+                "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
+                " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?",
+                (upto, delivered, skipped, name, owner),
+            )
+        return cursor.rowcount == 1
+
+    def record_failure(self, name: str, owner: str, error: str, *, attempts: int, next_attempt_at: float) -> None:
+        """Record a failed try and when to try again."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE lanes SET attempts = ?, next_attempt_at = ?, last_error = ?, last_error_at = ?"
+                " WHERE name = ? AND lease_owner = ?",
+                (attempts, next_attempt_at, error, time.time(), name, owner),
+            )
+
+    def dead_letter(
+        self,
+        name: str,
+        owner: str,
+        items: Sequence[tuple[int, str]],
+        error: str,
+        *,
+        attempts: int,
+        upto: int,
+        skipped: int = 0,
+    ) -> None:
+        """Park events as dead letters for this lane only, and move the lane past them."""
+        now = time.time()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO dead_letters (lane, seq, event_id, error, attempts, failed_at, requeued)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0)",
+                [(name, seq, event_id, error, attempts, now) for seq, event_id in items],
+            )
+            db.execute(
+                "UPDATE lanes SET done_seq = MAX(done_seq, ?), skipped = skipped + ?, attempts = 0,"
+                " next_attempt_at = 0, last_error = ?, last_error_at = ? WHERE name = ? AND lease_owner = ?",
+                (upto, skipped, error, now, name, owner),
+            )
+
+    def disable(self, name: str, reason: str) -> None:
+        """Stop delivering to a lane until someone re-enables it (``flagpipe retry``)."""
+        with self._transaction() as db:
+            db.execute("UPDATE lanes SET disabled_reason = ? WHERE name = ?", (reason, name))
+
+
+__all__ = ["LaneRecords"]

@@ -216,8 +216,12 @@ class Flagger:
         *,
         event_id: str | None = None,
         created_at: datetime | None = None,
+        app: str | None = None,
     ) -> FlagReceipt:
-        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
+        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``).
+
+        ``app`` names the app the flag came from when it is not this Flagger's (``flagpipe serve``).
+        """
         if self._closed:
             raise RuntimeError("this Flagger is closed")
         check_details("flag" if mode == "manual" else "record", details)
@@ -232,7 +236,7 @@ class Flagger:
             comment=details.get("comment"),
             username=details.get("username"),
             session_id=details.get("session_id"),
-            app=self.config.app,
+            app=app or self.config.app,
             fields=fields,
             metadata=dict(details.get("metadata") or {}),
             **{key: value for key, value in given.items() if value is not None},

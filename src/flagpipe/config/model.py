@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
 from flagpipe.core.routing import When
+from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.settings import DeliveryConfig, RetentionConfig
 
 #: The config file flagpipe looks for when none is named.
@@ -122,6 +123,9 @@ class FlagpipeConfig(BaseModel):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="How flags reach the chain.")
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig, description="How long delivered events stay in the journal."
+    )
+    server: ServerConfig = Field(
+        default_factory=ServerConfig, description="API keys and limits for flagpipe serve (the collector)."
     )
     callbacks: tuple[ChainItem, ...] = Field(
         default=(ChainItem(type="csv"),), description="The chain of callbacks every flag is delivered to."

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 # Importing the command modules registers their commands on ``cli``.
-from flagpipe.cli import data_commands, delivery_commands, flag_commands, plugin_commands, setup_commands  # noqa: F401
+from flagpipe.cli import (  # noqa: F401
+    data_commands,
+    delivery_commands,
+    flag_commands,
+    plugin_commands,
+    serve_commands,
+    setup_commands,
+)
 from flagpipe.cli.group import cli
 
 __all__ = ["cli", "main"]

@@ -36,7 +36,7 @@ class ApiKey(_Strict):
     hash: str | None = Field(
         default=None,
         pattern=r"^sha256:[0-9a-f]{64}$",
-        description="Instead of key: sha256:<hex> of the key (flagpipe server hash-key prints it).",
+        description="Instead of key: sha256:<hex> of the key (flagpipe hash-key prints it).",
     )
     scopes: tuple[Scope, ...] = Field(default=("flag",), min_length=1, description="flag, read or both.")
     apps: tuple[str, ...] | None = Field(

@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flagpipe.plugins.webhook",
     "flagpipe.plugins.hf_dataset",
     "flagpipe.plugins.sql",
+    "flagpipe.plugins.forward",
     "flagpipe.plugins.value_kinds",
 )
 

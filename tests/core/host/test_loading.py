@@ -61,7 +61,7 @@ def test_site_distributions_are_discovered(plugin_site: Path, imported: Callable
     assert "fptest_blocked" in sys.modules
     assert {"fptest_good", "fptest_blocked", "fptest_importerror"} <= set(imported())
     types = plugins.callback_types()
-    assert set(types) == {"csv", "hf_dataset", "sql", "testsink", "webhook"}
+    assert set(types) == {"csv", "flagpipe", "hf_dataset", "sql", "testsink", "webhook"}
     assert types["testsink"].plugin is good
     assert types["testsink"].settings_model.model_json_schema()["additionalProperties"] is False
     assert {"PIL.Image", "numpy.ndarray", "fptest.point"} == {k.name for k in plugins.value_kinds()}

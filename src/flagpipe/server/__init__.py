@@ -26,7 +26,7 @@ ENV_SERVE_CONFIG = "FLAGPIPE_SERVE_CONFIG"
 def app(config: str | os.PathLike[str] | Flagger | LoadedConfig | Mapping[str, Any]) -> FastAPI:
     """The collector's ASGI app for ``config``: a YAML path, a mapping, a loaded config or a Flagger."""
     try:
-        from flagpipe.server.app import create_app
+        from flagpipe.server.asgi import create_app
     except ImportError as exc:
         raise ImportError(f"flagpipe serve needs its extra: pip install 'flagpipe[server]' ({exc})") from None
     return create_app(config)

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 KEY = "bench-key-0123456789abcdef"
-BARE_APP = '''
+BARE_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -34,7 +34,7 @@ async def app(scope, receive, send):
         more = message.get("more_body", False)
     await send({"type": "http.response.start", "status": 202, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": b"{}"})
-'''
+"""
 
 
 def free_port() -> int:
@@ -89,7 +89,14 @@ def main() -> None:
     args = parser.parse_args()
     flag = {"values": {"prompt": "What is 5 + 7?", "answer": "-12", "score": 0.25}, "option": "wrong sign"}
     table = Table(
-        "endpoint", "requests", "concurrency", "req/s", "flags/s", "p50 ms", "p99 ms", "errors",
+        "endpoint",
+        "requests",
+        "concurrency",
+        "req/s",
+        "flags/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
         title=f"flagpipe serve ({args.workers} worker(s)) vs a bare uvicorn endpoint, 127.0.0.1",
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,13 +113,35 @@ def main() -> None:
         (root / "flagging.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         bare_port, serve_port = free_port(), free_port()
         bare = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port), "--log-level", "warning",
-             "--workers", str(args.workers)],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare:app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+                "--workers",
+                str(args.workers),
+            ],
             cwd=root,
         )
         serve = subprocess.Popen(
-            [sys.executable, "-m", "flagpipe", "serve", "-c", str(root / "flagging.yaml"), "--port", str(serve_port),
-             "--workers", str(args.workers), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "flagpipe",
+                "serve",
+                "-c",
+                str(root / "flagging.yaml"),
+                "--port",
+                str(serve_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
             env={**os.environ},
         )
         try:
@@ -123,14 +152,24 @@ def main() -> None:
                 ("bare uvicorn (ceiling)", f"http://127.0.0.1:{bare_port}/", [flag] * args.requests, 1),
                 ("POST /v1/flags", f"http://127.0.0.1:{serve_port}/v1/flags", [flag] * args.requests, 1),
                 ("bare uvicorn, 100-flag body", f"http://127.0.0.1:{bare_port}/", [batch] * args.batches, 100),
-                ("POST /v1/flags/batch (100)", f"http://127.0.0.1:{serve_port}/v1/flags/batch", [batch] * args.batches, 100),
+                (
+                    "POST /v1/flags/batch (100)",
+                    f"http://127.0.0.1:{serve_port}/v1/flags/batch",
+                    [batch] * args.batches,
+                    100,
+                ),
             ]
             for name, url, bodies, per in runs:
                 seconds, latencies, errors = asyncio.run(load(url, bodies, args.concurrency))
                 table.add_row(
-                    name, f"{len(bodies):,}", str(args.concurrency), f"{len(bodies) / seconds:,.0f}",
-                    f"{len(bodies) * per / seconds:,.0f}", f"{percentile(latencies, 50):.1f}",
-                    f"{percentile(latencies, 99):.1f}", str(errors),
+                    name,
+                    f"{len(bodies):,}",
+                    str(args.concurrency),
+                    f"{len(bodies) / seconds:,.0f}",
+                    f"{len(bodies) * per / seconds:,.0f}",
+                    f"{percentile(latencies, 50):.1f}",
+                    f"{percentile(latencies, 99):.1f}",
+                    str(errors),
                 )
         finally:
             for process in (bare, serve):

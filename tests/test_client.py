@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.server.conftest import READER, WRITER, collector_config, free_port, start_serve, write_config
 
 from flagpipe.client import Client, CollectorError
-from tests.server.conftest import READER, WRITER, collector_config, free_port, start_serve, write_config
 
 
 @pytest.fixture

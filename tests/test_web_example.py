@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tests.csv_log import read_rows
 from tests.server.conftest import free_port, start_serve
 

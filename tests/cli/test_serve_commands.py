@@ -6,10 +6,10 @@ import base64
 
 import httpx
 import pytest
+from tests.server.conftest import BROWSER, ORIGIN, READER, auth, collector_config, free_port, start_serve, write_config
 
 from flagpipe.config.server_model import hash_key
 from flagpipe.server.idempotency import IDEMPOTENCY_PATH
-from tests.server.conftest import BROWSER, ORIGIN, READER, auth, collector_config, free_port, start_serve, write_config
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def two_workers(tmp_path_factory):
 
 
 def test_every_endpoint_answers_over_http(two_workers):
-    url, root = two_workers
+    url, _ = two_workers
     with httpx.Client(base_url=url, timeout=10) as http:
         png = base64.b64encode(b"\x89PNG\r\n\x1a\n0000").decode()
         one = http.post(
@@ -35,9 +35,13 @@ def test_every_endpoint_answers_over_http(two_workers):
             headers=auth(),
         )
         assert one.status_code == 202, one.text
-        multipart = http.post("/v1/flags", data={"option": "Off by one"}, files={"f": ("b.bin", b"xyz")}, headers=auth())
+        multipart = http.post(
+            "/v1/flags", data={"option": "Off by one"}, files={"f": ("b.bin", b"xyz")}, headers=auth()
+        )
         assert multipart.status_code == 202
-        batch = http.post("/v1/flags/batch", json={"flags": [{"values": {"q": "b"}}, {"values": {"q": "c"}}]}, headers=auth())
+        batch = http.post(
+            "/v1/flags/batch", json={"flags": [{"values": {"q": "b"}}, {"values": {"q": "c"}}]}, headers=auth()
+        )
         assert batch.json()["accepted"] == 2
         status = http.get(f"/v1/flags/{one.json()['id']}", headers=auth(READER))
         assert status.status_code == 200 and status.json()["callbacks"][0]["callback"] == "csv"
@@ -49,9 +53,7 @@ def test_every_endpoint_answers_over_http(two_workers):
         assert http.post("/v1/flags", json={"values": {}}).status_code == 401
         assert http.post("/v1/flags", json={"values": {}}, headers=auth(READER)).status_code == 403
         assert http.post("/v1/flags", json={"values": {}, "option": "?"}, headers=auth()).status_code == 422
-        preflight = http.options(
-            "/v1/flags/batch", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
-        )
+        preflight = http.options("/v1/flags/batch", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
         assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "server" not in one.headers  # uvicorn's banner is off
 

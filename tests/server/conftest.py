@@ -95,8 +95,20 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
 def start_serve(config: Path, port: int, *, workers: int = 1) -> subprocess.Popen[bytes]:
     """Start ``flagpipe serve`` and wait (bounded) until ``/healthz`` answers."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "flagpipe", "serve", "-c", str(config), "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "flagpipe",
+            "serve",
+            "-c",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     for _ in range(300):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.server.conftest import BROWSER, ORIGIN, READER, WRITER, auth
 
 pytestmark = pytest.mark.anyio
@@ -103,7 +102,9 @@ async def test_malformed_or_too_deep_json_is_422_and_other_media_types_415(clien
     too_deep = await client.post("/v1/flags", content=deep, headers={**auth(), "content-type": "application/json"})
     assert too_deep.status_code == 422 and "deeper" in too_deep.json()["message"]
     brackets_in_strings = b'{"values": {"a": "' + b"[" * 40 + b'"}}'
-    fine = await client.post("/v1/flags", content=brackets_in_strings, headers={**auth(), "content-type": "application/json"})
+    fine = await client.post(
+        "/v1/flags", content=brackets_in_strings, headers={**auth(), "content-type": "application/json"}
+    )
     assert fine.status_code == 202
     text = await client.post("/v1/flags", content=b"hello", headers={**auth(), "content-type": "text/plain"})
     assert text.status_code == 415
@@ -114,7 +115,9 @@ async def test_keys_401_403_and_the_apps_a_key_may_flag_for(client):
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     wrong = await client.post("/v1/flags", json={"values": {}}, headers=auth("x" * 30))
     assert wrong.status_code == 401
-    assert (await client.post("/v1/flags", json={"values": {}}, headers={"Authorization": "Basic abc"})).status_code == 401
+    assert (
+        await client.post("/v1/flags", json={"values": {}}, headers={"Authorization": "Basic abc"})
+    ).status_code == 401
     reader = await client.post("/v1/flags", json={"values": {}}, headers=auth(READER))
     assert reader.status_code == 403 and "flag" in reader.json()["message"]
     browser_read = await client.get("/v1/flags/anything", headers=auth(BROWSER))
@@ -153,7 +156,9 @@ async def test_a_batch_answers_each_flag_on_its_own_and_replays_by_item_key(clie
     assert [item["status"] for item in answer["items"]] == [202, 422, 422, 202]
     assert answer["items"][2]["problems"][0]["loc"] == ["flags", 2, "bogus"]
     replay = (await client.post("/v1/flags/batch", json={"flags": flags}, headers=auth())).json()
-    assert replay["items"][0]["flag"]["replayed"] and replay["items"][0]["flag"]["id"] == answer["items"][0]["flag"]["id"]
+    assert (
+        replay["items"][0]["flag"]["replayed"] and replay["items"][0]["flag"]["id"] == answer["items"][0]["flag"]["id"]
+    )
     assert sorted(r["n"] for r in csv_rows(tmp_path)) == ["1", "4"]
 
 
@@ -176,9 +181,7 @@ async def test_bodies_are_capped_before_they_are_read(make_client):
             for _ in range(10):
                 yield b"x" * 200
 
-        streamed = await c.post(
-            "/v1/flags", content=chunks(), headers={**auth(), "content-type": "application/json"}
-        )
+        streamed = await c.post("/v1/flags", content=chunks(), headers={**auth(), "content-type": "application/json"})
         assert streamed.status_code == 413
 
 
@@ -207,7 +210,10 @@ async def test_client_limits_trust_x_forwarded_for_only_from_listed_proxies(make
 
 
 async def test_cors_preflight_allows_listed_origins_only(client):
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = await client.options("/v1/flags", headers={"Origin": ORIGIN, **preflight})
     assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == ORIGIN
     denied = await client.options("/v1/flags", headers={"Origin": "http://evil.test", **preflight})

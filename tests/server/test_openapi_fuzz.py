@@ -12,7 +12,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from tests.server.conftest import auth
 
 CHECKS = [
@@ -22,7 +21,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
 
 
 @pytest.mark.slow

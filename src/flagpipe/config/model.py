@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
 from flagpipe.core.routing import When
-from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.settings import DeliveryConfig, RetentionConfig
 
 #: The config file flagpipe looks for when none is named.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -84,8 +85,7 @@ class ServerConfig(_Strict):
     @field_validator("keys")
     @classmethod
     def _unique_ids(cls, value: tuple[ApiKey, ...]) -> tuple[ApiKey, ...]:
-        ids = [k.id for k in value]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        repeated = sorted(key_id for key_id, n in Counter(k.id for k in value).items() if n > 1)
         if repeated:
             raise ValueError(f"API key ids must be unique; repeated: {', '.join(repeated)}")
         return value

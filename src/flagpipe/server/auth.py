@@ -29,7 +29,9 @@ class KeyRing:
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "unauthorized", "an API key is required: Authorization: Bearer <key>", headers=_CHALLENGE)
+            raise ApiError(
+                401, "unauthorized", "an API key is required: Authorization: Bearer <key>", headers=_CHALLENGE
+            )
         presented = hashlib.sha256(token.encode()).hexdigest().encode()
         found: ApiKey | None = None
         for key, digest in self._keys:  # every key is compared, so timing does not tell which one matched

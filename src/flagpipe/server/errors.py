@@ -44,4 +44,9 @@ class ApiError(Exception):
 
 def invalid(loc: Sequence[str | int], message: str) -> ApiError:
     """A 422 naming the field path of the problem."""
-    return ApiError(422, "invalid", f"{'.'.join(map(str, loc)) or 'body'}: {message}", problems=[Problem(loc=list(loc), message=message)])
+    return ApiError(
+        422,
+        "invalid",
+        f"{'.'.join(map(str, loc)) or 'body'}: {message}",
+        problems=[Problem(loc=list(loc), message=message)],
+    )

@@ -57,7 +57,10 @@ class Metrics:
             "flagpipe_deliveries", "Events delivered per callback.", ["callback"], registry=self.registry
         )
         self.failures = Counter(
-            "flagpipe_delivery_failures", "Failed deliveries (events) per callback.", ["callback"], registry=self.registry
+            "flagpipe_delivery_failures",
+            "Failed deliveries (events) per callback.",
+            ["callback"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "flagpipe_request_seconds", "Request latency.", ["route", "method", "status"], registry=self.registry

@@ -45,7 +45,7 @@ _DESCRIPTIONS = {
     422: "The body is invalid; problems name the field path.",
     429: "Too many requests; Retry-After says when to retry.",
 }
-_AUTH = [{"bearer": []}]
+_AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -97,8 +97,10 @@ def _accept_one(state: ServerState, key: ApiKey, flag: FlagIn, idempotency_key: 
     status_code=202,
     response_model=FlagOut,
     summary="Flag one sample",
-    responses={200: {"model": FlagOut, "description": "Not stored (mode never, or a filter dropped it)."}}
-    | _errors(401, 403, 413, 415, 422, 429),
+    responses={
+        200: {"model": FlagOut, "description": "Not stored (mode never, or a filter dropped it)."},
+        **_errors(401, 403, 413, 415, 422, 429),
+    },
     openapi_extra={
         "security": _AUTH,
         "parameters": [_IDEMPOTENCY],
@@ -136,7 +138,9 @@ def _accept_batch(state: ServerState, key: ApiKey, items: list[Any], idempotency
         except ApiError as exc:
             state.metrics.refused.labels(exc.body.error).inc()
             problems = [p.model_dump() for p in exc.body.problems]
-            answers.append(ItemOut(status=exc.status, error=exc.body.error, message=exc.body.message, problems=problems))
+            answers.append(
+                ItemOut(status=exc.status, error=exc.body.error, message=exc.body.message, problems=problems)
+            )
     accepted = sum(1 for a in answers if a.flag is not None)
     return BatchOut(accepted=accepted, refused=len(answers) - accepted, items=answers)
 
@@ -149,7 +153,10 @@ def _accept_batch(state: ServerState, key: ApiKey, items: list[Any], idempotency
     openapi_extra={
         "security": _AUTH,
         "parameters": [_IDEMPOTENCY],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}}},
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+        },
     },
 )
 async def post_batch(request: Request) -> JSONResponse:
@@ -159,7 +166,7 @@ async def post_batch(request: Request) -> JSONResponse:
     idempotency_key = _idempotency_key(request)
     data = await _json(request, state)
     if not isinstance(data, dict) or set(data) != {"flags"} or not isinstance(data["flags"], list) or not data["flags"]:
-        raise invalid(["flags"], "the body must be {\"flags\": [ ...one or more flags... ]}")
+        raise invalid(["flags"], 'the body must be {"flags": [ ...one or more flags... ]}')
     if len(data["flags"]) > state.settings.max_batch:
         raise invalid(["flags"], f"a batch holds at most {state.settings.max_batch} flags")
     out = await run_in_threadpool(_accept_batch, state, key, data["flags"], idempotency_key)
@@ -229,7 +236,10 @@ def _readiness(state: ServerState) -> list[str]:
     summary="Ready: the journal is writable and no callback is disabled",
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        503: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Not ready; the body says why."},
+        503: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Not ready; the body says why.",
+        },
     },
 )
 async def readyz(request: Request) -> Response:
@@ -240,7 +250,11 @@ async def readyz(request: Request) -> Response:
     return Response("ready\n", media_type="text/plain")
 
 
-@router.get("/metrics", summary="Prometheus metrics", responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     """Flags accepted and refused, deliveries and failures, pending and dead, request latency."""
     from flagpipe.server.metrics import CONTENT_TYPE

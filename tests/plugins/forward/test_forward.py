@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from tests.server.conftest import WRITER, collector_config, free_port, start_serve, write_config
 
 import flagpipe
 from flagpipe.plugins.forward import ForwardCallback, ForwardSettings
 from flagpipe.plugins.forward.callback import classify
-from tests.server.conftest import WRITER, collector_config, free_port, start_serve, write_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -68,7 +68,10 @@ def test_flags_reach_the_collector_with_their_files_and_details(tmp_path, collec
 def test_a_replayed_batch_is_stored_once(tmp_path, collector):
     url, directory = collector
     callback = ForwardCallback(ForwardSettings(url=url, key=WRITER))
-    events = [flagpipe.FlagEvent(fields=[flagpipe.FieldValue(name="tag", value=f"replay-{tmp_path.name}-{i}")]) for i in range(3)]
+    events = [
+        flagpipe.FlagEvent(fields=[flagpipe.FieldValue(name="tag", value=f"replay-{tmp_path.name}-{i}")])
+        for i in range(3)
+    ]
     callback.setup(flagpipe.FlagSchema([]), tmp_path)
     try:
         callback.deliver(events)

@@ -13,10 +13,10 @@ import sys
 import time
 
 import pytest
-
-import flagpipe
 from tests.plugins.forward.test_forward import collector_rows
 from tests.server.conftest import WRITER, collector_config, free_port, write_config
+
+import flagpipe
 
 FLAGS = 120
 
@@ -24,8 +24,20 @@ FLAGS = 120
 def start(config, port: int) -> subprocess.Popen[bytes]:
     """``flagpipe serve --workers 2`` in a process group of its own (so SIGKILL reaches every worker)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "flagpipe", "serve", "-c", str(config), "--port", str(port), "--workers", "2",
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "flagpipe",
+            "serve",
+            "-c",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         start_new_session=True,
     )
 

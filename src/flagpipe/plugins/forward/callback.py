@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 
 import flagpipe
 from flagpipe.plugins.forward.payload import batch_body
-from flagpipe.plugins.http_retry import parse_retry_after
+from flagpipe.plugins.http_retry import parse_retry_after, require_httpx
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,12 +64,12 @@ class ForwardCallback(flagpipe.Callback[ForwardSettings]):
 
     type_name = "flagpipe"
     Settings = ForwardSettings
+    _client: httpx.Client | None = None
+    _directory: Path | None = None
 
     def __init__(self, settings: ForwardSettings) -> None:
         super().__init__(settings)
-        self.max_batch_size = settings.batch_size
-        self._client: httpx.Client | None = None
-        self._directory: Path | None = None
+        self.max_batch_size = settings.batch_size  # one request per batch: the collector's max_batch
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Remember the flagging dir (files are read from it) and open the HTTP client."""
@@ -78,10 +78,7 @@ class ForwardCallback(flagpipe.Callback[ForwardSettings]):
 
     def _ensure_client(self) -> httpx.Client:
         if self._client is None:
-            try:
-                import httpx
-            except ImportError:
-                raise flagpipe.PermanentError("the flagpipe callback needs httpx: pip install 'flagpipe[server]'") from None
+            httpx = require_httpx("flagpipe", "server")
             self._client = httpx.Client(timeout=self.settings.timeout, follow_redirects=False)
         return self._client
 
@@ -121,10 +118,10 @@ class ForwardCallback(flagpipe.Callback[ForwardSettings]):
         return f"{self.settings.url} ready"
 
     def close(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Close the HTTP client (a later delivery opens a new one)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def __repr__(self) -> str:
-        return f"<ForwardCallback url={self.settings.url!r}>"
+        return f"<ForwardCallback url={self.settings.url!r} batch_size={self.max_batch_size}>"

@@ -209,7 +209,10 @@ def test_unknown_callback_type_lists_installed_types_and_the_failure(plugin_site
     (problem,) = info.value.problems
     assert problem.path == ("callbacks", 1, "type")
     assert problem.line == 3
-    assert "unknown callback type 's3'; installed types: csv, hf_dataset, sql, testsink, webhook" in problem.message
+    assert (
+        "unknown callback type 's3'; installed types: csv, flagpipe, hf_dataset, sql, testsink, webhook"
+        in problem.message
+    )
     assert f"flagpipe-testplugins-broken 0.3 (fptest-importerror): {MISSING_DEPENDENCY}" in problem.message
     assert "fptest-typo" in problem.message
 
@@ -219,14 +222,16 @@ def test_unknown_callback_type_error_from_the_manager(plugin_site: Path) -> None
     with pytest.raises(UnknownCallbackTypeError) as info:
         plugins.callback_type("s3")
     message = str(info.value)
-    assert message.startswith("unknown callback type 's3'; installed types: csv, hf_dataset, sql, testsink, webhook")
+    assert message.startswith(
+        "unknown callback type 's3'; installed types: csv, flagpipe, hf_dataset, sql, testsink, webhook"
+    )
     assert "plugins not loaded by policy: flagpipe-testplugins-broken 0.3 (fptest-importerror)" in message
     assert isinstance(info.value, KeyError)
 
 
 def test_unknown_callback_type_without_any_failure_suggests_installing(plugins: PluginHost) -> None:
     with pytest.raises(
-        UnknownCallbackTypeError, match=r"installed types: csv, hf_dataset, sql, webhook \(is the plugin"
+        UnknownCallbackTypeError, match=r"installed types: csv, flagpipe, hf_dataset, sql, webhook \(is the plugin"
     ):
         plugins.callback_type("s3")
 

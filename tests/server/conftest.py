@@ -92,8 +92,11 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def start_serve(config: Path, port: int, *, workers: int = 1) -> subprocess.Popen[bytes]:
-    """Start ``flagpipe serve`` and wait (bounded) until ``/healthz`` answers."""
+def start_serve(config: Path, port: int, *, workers: int = 1, own_group: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``flagpipe serve`` and wait (bounded) until ``/healthz`` answers.
+
+    ``own_group`` puts it in a process group of its own, so that ``killpg`` reaches every worker.
+    """
     process = subprocess.Popen(
         [
             sys.executable,
@@ -110,8 +113,9 @@ def start_serve(config: Path, port: int, *, workers: int = 1) -> subprocess.Pope
             "warning",
         ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=own_group,
     )
-    for _ in range(300):
+    for _ in range(600):
         if process.poll() is not None:
             raise RuntimeError(f"flagpipe serve exited with {process.returncode}")
         try:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from tests.plugins.forward.test_forward import collector_rows
-from tests.server.conftest import WRITER, collector_config, free_port, write_config
+from tests.server.conftest import WRITER, collector_config, free_port, start_serve, write_config
 
 import flagpipe
 
@@ -22,24 +21,8 @@ FLAGS = 120
 
 
 def start(config, port: int) -> subprocess.Popen[bytes]:
-    """``flagpipe serve --workers 2`` in a process group of its own (so SIGKILL reaches every worker)."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flagpipe",
-            "serve",
-            "-c",
-            str(config),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        start_new_session=True,
-    )
+    """``flagpipe serve --workers 2`` in a process group of its own, once it answers."""
+    return start_serve(config, port, workers=2, own_group=True)
 
 
 @pytest.mark.slow
@@ -59,8 +42,8 @@ def test_sigkill_of_the_collector_loses_and_duplicates_nothing(tmp_path):
             assert receipt.stored
             acknowledged.append(i)
             if i == FLAGS // 3:
-                for _ in range(200):  # bounded: wait until deliveries are flowing, then kill mid-stream
-                    if (tmp_path / "flagged" / "log.csv").exists():
+                for _ in range(600):  # bounded: wait until deliveries are flowing, then kill mid-stream
+                    if (tmp_path / "flagged" / "log.csv").exists() and collector_rows(tmp_path / "flagged"):
                         break
                     time.sleep(0.05)
                 assert collector_rows(tmp_path / "flagged"), "the collector took nothing before the kill"

@@ -32,6 +32,7 @@ PAGES = (
     "callbacks.md",
     "sql.md",
     "parquet.md",
+    "server.md",
     "cli.md",
     "recovery.md",
     "reading.md",
@@ -138,6 +139,7 @@ def test_hooks_page_documents_no_hook_that_does_not_exist() -> None:
 def _config_tables() -> dict[str, tuple[type[Any], ...]]:
     """Section of docs/config.md to the config models whose keys its tables must list."""
     from flagpipe.config.model import ChainItem, FieldDeclaration, FlagpipeConfig, OptionChoice
+    from flagpipe.config.server_model import ApiKey, RateLimit, ServerConfig
     from flagpipe.core.policy import PolicyLayer
     from flagpipe.core.routing import When
     from flagpipe.core.settings import DeliveryConfig, RetentionConfig, RetryConfig
@@ -150,6 +152,9 @@ def _config_tables() -> dict[str, tuple[type[Any], ...]]:
         "delivery": (DeliveryConfig,),
         "delivery.retry": (RetryConfig,),
         "retention": (RetentionConfig,),
+        "server": (ServerConfig,),
+        "server.keys": (ApiKey,),
+        "server.rate_limit": (RateLimit,),
         "callbacks": (ChainItem,),
         "when": (When,),
     }

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("config",),
     ("flagger",),
-    ("plugins", "data", "server"),
+    ("plugins", "data", "server", "client"),
     ("integrations", "testing", "scaffold"),
     ("cli",),
     ("__main__",),

@@ -226,10 +226,15 @@ class Flagger:
         *,
         event_id: str | None = None,
         created_at: datetime | None = None,
+        app: str | None = None,
     ) -> FlagReceipt:
-        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``)."""
+        """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``).
+
+        ``app`` names the app the flag came from when it is not this Flagger's (``flagpipe serve``).
+        """
+        given = {"id": event_id, "created_at": created_at, "app": app or self.config.app}
         with self._gate.admit():
-            return self._store(values, mode, details, {"id": event_id, "created_at": created_at})
+            return self._store(values, mode, details, given)
 
     def _store(
         self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any]
@@ -250,7 +255,6 @@ class Flagger:
             comment=details.get("comment"),
             username=details.get("username"),
             session_id=details.get("session_id"),
-            app=self.config.app,
             fields=fields,
             metadata=checked_metadata(details.get("metadata")),
             **{key: value for key, value in given.items() if value is not None},

@@ -90,8 +90,8 @@ def test_check_reports_every_problem_with_file_line_and_key(run, tmp_path) -> No
         "flagging.yaml:4 options[0]: an option pair must be [label, value]",
         "flagging.yaml:7 callbacks[0].file_name: file_name must be a plain file name ending in .csv, "
         "got '../escape.csv'",
-        "flagging.yaml:8 callbacks[1].type: unknown callback type 'slack'; installed types: csv, hf_dataset, parquet, "
-        "sql, webhook (is the plugin that provides it installed?)",
+        "flagging.yaml:8 callbacks[1].type: unknown callback type 'slack'; installed types: csv, flagpipe, hf_dataset, "
+        "parquet, sql, webhook (is the plugin that provides it installed?)",
     ]
 
 

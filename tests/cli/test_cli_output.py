@@ -265,7 +265,7 @@ def test_plugins(at, monkeypatch, width: int) -> None:
     assert_fits(out, width)
     if width == 80:
         assert field(out, "plugin") == list(BUILTIN_PLUGINS)
-        assert field(out, "callback types") == ["csv", "webhook", "hf_dataset", "sql", "parquet"]
+        assert field(out, "callback types") == ["csv", "webhook", "hf_dataset", "sql", "parquet", "flagpipe"]
         assert set(field(out, "status")) == {"loaded"}
     else:
         header = out.splitlines()[0]

@@ -86,7 +86,7 @@ def test_registered_type_is_listed_when_a_type_is_unknown(write_config, problems
     path = write_config("callbacks: [{type: vaults}]\n")
     (message,) = problems(path)
     assert message.startswith("flagging.yaml:1 callbacks[0].type: unknown callback type 'vaults'; ")
-    assert "installed types: csv, hf_dataset, parquet, sql, vault, webhook" in message
+    assert "installed types: csv, flagpipe, hf_dataset, parquet, sql, vault, webhook" in message
 
 
 def test_type_is_gone_after_the_block(write_config, problems, plugins, vault_plugin) -> None:

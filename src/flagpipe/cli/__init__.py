@@ -9,6 +9,7 @@ from flagpipe.cli import (  # noqa: F401
     doctor_commands,
     flag_commands,
     plugin_commands,
+    serve_commands,
     setup_commands,
 )
 from flagpipe.cli.group import cli

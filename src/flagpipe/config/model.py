@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
 from flagpipe.core.routing import When
@@ -122,6 +123,9 @@ class FlagpipeConfig(BaseModel):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="How flags reach the chain.")
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig, description="How long delivered events stay in the journal."
+    )
+    server: ServerConfig = Field(
+        default_factory=ServerConfig, description="API keys and limits for flagpipe serve (the collector)."
     )
     callbacks: tuple[ChainItem, ...] = Field(
         default=(ChainItem(type="csv"),), description="The chain of callbacks every flag is delivered to."

@@ -38,3 +38,15 @@ class ValueKind:
     kind: str
     accepts: Callable[[object], bool]
     encode: Callable[[object], EncodedFile]
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A file's bytes with the name and media type it came with (an upload), for ``flag()``.
+
+    Stored under ``name`` (made safe); ``media_type`` is kept when given, else guessed from the name.
+    """
+
+    data: bytes
+    name: str
+    media_type: str | None = None

@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flagpipe.plugins.hf_dataset",
     "flagpipe.plugins.sql",
     "flagpipe.plugins.parquet",
+    "flagpipe.plugins.forward",
     "flagpipe.plugins.value_kinds",
 )
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.event import FILE_KINDS, FieldValue
 from flagpipe.core.files import safe_component
+from flagpipe.core.kinds import FileUpload
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,7 +53,7 @@ class ValueConverter:
             raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
         kind = declared.kind if declared else None
-        if isinstance(value, (Path, bytes, bytearray)) or (kind in FILE_KINDS and value is not None):
+        if isinstance(value, (Path, bytes, bytearray, FileUpload)) or (kind in FILE_KINDS and value is not None):
             return self._file(name, value, kind, role)
         if value is None:
             return _field(name, role, kind or "text", None)
@@ -82,6 +83,11 @@ class ValueConverter:
         elif isinstance(value, (bytes, bytearray)):
             data = bytes(value)
             ref = self.files.store_bytes(name, data, original_name=label + sniff_suffix(data))
+        elif isinstance(value, FileUpload):
+            original = safe_component(value.name, fallback=label + sniff_suffix(value.data))
+            ref = self.files.store_bytes(name, value.data, original_name=original)
+            if value.media_type:
+                ref = ref.model_copy(update={"media_type": value.media_type})
         else:
             value_kind = self._value_kind(value)
             if value_kind is None:

@@ -1,4 +1,4 @@
-"""Reading an HTTP ``Retry-After`` header (RFC 9110, section 10.2.3), for the sinks that speak HTTP.
+"""Helpers for the sinks that speak HTTP: reading ``Retry-After`` (RFC 9110, 10.2.3), importing httpx.
 
 The header holds either ``delay-seconds`` (a whole, non-negative number of seconds) or an HTTP-date.
 :func:`parse_retry_after` turns both into the number of seconds to wait, and ignores anything else.
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-__all__ = ["parse_retry_after"]
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = ["parse_retry_after", "require_httpx"]
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -46,3 +50,14 @@ def _seconds_until(text: str, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+def require_httpx(callback: str, extra: str) -> ModuleType:
+    """Import httpx for ``callback``, or raise a permanent error naming the extra that installs it."""
+    import flagpipe
+
+    try:
+        import httpx
+    except ImportError:
+        raise flagpipe.PermanentError(f"the {callback} callback needs httpx: pip install 'flagpipe[{extra}]'") from None
+    return httpx

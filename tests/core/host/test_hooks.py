@@ -125,7 +125,7 @@ def test_hook_flagpipe_register_callbacks_duplicate_type_name(plugins: PluginHos
         assert f"flagpipe {flagpipe.__version__} (flagpipe.plugins.csv)" in message
         assert " clash" in message
         assert message.endswith("; uninstall or block one of them")
-    assert set(plugins.callback_types()) == {"csv", "hf_dataset", "parquet", "sql", "webhook"}
+    assert set(plugins.callback_types()) == {"csv", "flagpipe", "hf_dataset", "parquet", "sql", "webhook"}
 
 
 class NoName(Callback[CallbackSettings]):
@@ -169,7 +169,7 @@ def test_hook_flagpipe_register_callbacks_bad_results_fail_the_plugin(
         record = plugins.record_for("bad")
         assert record.status == "failed"
         assert (record.error or "").startswith(error)
-        assert set(types) == {"csv", "hf_dataset", "parquet", "sql", "webhook"}
+        assert set(types) == {"csv", "flagpipe", "hf_dataset", "parquet", "sql", "webhook"}
         assert plugins.pm.get_plugin("bad") is None  # a failed plugin is unregistered at once
         with pytest.raises(flagpipe.ConfigError) as info:
             Flagger(INLINE, dir=tmp_path, plugins=plugins, callbacks=["memory"])

@@ -61,7 +61,7 @@ def test_site_distributions_are_discovered(plugin_site: Path, imported: Callable
     assert "fptest_blocked" in sys.modules
     assert {"fptest_good", "fptest_blocked", "fptest_importerror"} <= set(imported())
     types = plugins.callback_types()
-    assert set(types) == {"csv", "hf_dataset", "parquet", "sql", "testsink", "webhook"}
+    assert set(types) == {"csv", "flagpipe", "hf_dataset", "parquet", "sql", "testsink", "webhook"}
     assert types["testsink"].plugin is good
     assert types["testsink"].settings_model.model_json_schema()["additionalProperties"] is False
     assert {"PIL.Image", "numpy.ndarray", "fptest.point"} == {k.name for k in plugins.value_kinds()}
@@ -209,7 +209,7 @@ def test_unknown_callback_type_lists_installed_types_and_the_failure(plugin_site
     (problem,) = info.value.problems
     assert problem.path == ("callbacks", 1, "type")
     assert problem.line == 3
-    installed = "installed types: csv, hf_dataset, parquet, sql, testsink, webhook"
+    installed = "installed types: csv, flagpipe, hf_dataset, parquet, sql, testsink, webhook"
     assert f"unknown callback type 's3'; {installed}" in problem.message
     assert f"flagpipe-testplugins-broken 0.3 (fptest-importerror): {MISSING_DEPENDENCY}" in problem.message
     assert "fptest-typo" in problem.message
@@ -220,7 +220,7 @@ def test_unknown_callback_type_error_from_the_manager(plugin_site: Path) -> None
     with pytest.raises(UnknownCallbackTypeError) as info:
         plugins.callback_type("s3")
     message = str(info.value)
-    installed = "installed types: csv, hf_dataset, parquet, sql, testsink, webhook"
+    installed = "installed types: csv, flagpipe, hf_dataset, parquet, sql, testsink, webhook"
     assert message.startswith(f"unknown callback type 's3'; {installed}")
     assert "plugins not loaded by policy: flagpipe-testplugins-broken 0.3 (fptest-importerror)" in message
     assert isinstance(info.value, KeyError)
@@ -228,7 +228,8 @@ def test_unknown_callback_type_error_from_the_manager(plugin_site: Path) -> None
 
 def test_unknown_callback_type_without_any_failure_suggests_installing(plugins: PluginHost) -> None:
     with pytest.raises(
-        UnknownCallbackTypeError, match=r"installed types: csv, hf_dataset, parquet, sql, webhook \(is the plugin"
+        UnknownCallbackTypeError,
+        match=r"installed types: csv, flagpipe, hf_dataset, parquet, sql, webhook \(is the plugin",
     ):
         plugins.callback_type("s3")
 

@@ -1,0 +1,119 @@
+"""Turning an API flag into a call of the Flagger: values, files, option checks, idempotency keys.
+
+Everything is checked before anything is stored: an unknown field or option, a bad base64 file or an
+app the key may not flag for is refused with the field's path, and nothing reaches the journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.event import new_event_id
+from flagpipe.core.files import FileTooLargeError
+from flagpipe.core.journal_records import JournalError
+from flagpipe.core.kinds import FileUpload
+from flagpipe.server.auth import KeyRing
+from flagpipe.server.errors import ApiError, invalid
+from flagpipe.server.models import CallbackState, FlagOut, FlagStatus
+
+if TYPE_CHECKING:
+    from flagpipe.config.server_model import ApiKey
+    from flagpipe.flagger import Flagger
+    from flagpipe.server.idempotency import IdempotencyStore
+    from flagpipe.server.models import FlagIn
+
+__all__ = ["accept", "flag_status"]
+
+
+def accept(flagger: Flagger, keys: IdempotencyStore, key: ApiKey, flag: FlagIn, idempotency_key: str | None) -> FlagOut:
+    """Store one flag (or find the one stored under ``idempotency_key``) and describe it."""
+    KeyRing.require_app(key, flag.app or flagger.config.app)
+    values = _values(flagger, flag)
+    _check_option(flagger, flag.option)
+    journal = flagger.journal
+    event_id = None
+    if idempotency_key is not None and journal is not None:
+        event_id = keys.claim(key.id, idempotency_key, new_event_id())
+        if journal.seq_of(event_id) is not None:
+            return FlagOut(id=event_id, stored=True, replayed=True)
+    details: dict[str, Any] = {
+        "option": flag.option,
+        "username": flag.username,
+        "comment": flag.comment,
+        "metadata": flag.metadata,
+        "session_id": flag.session_id,
+    }
+    try:
+        receipt = flagger._submit(values, "manual", details, event_id=event_id, app=flag.app)  # type: ignore[arg-type]
+    except JournalError:
+        if event_id is not None and journal is not None and journal.seq_of(event_id) is not None:
+            return FlagOut(id=event_id, stored=True, replayed=True)  # a concurrent retry stored it first
+        raise
+    except FileTooLargeError as exc:
+        raise ApiError(413, "too_large", str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise invalid(["values"], str(exc)) from None
+    if not receipt.stored or receipt.id is None:
+        return FlagOut(id="", stored=False, reason=receipt.reason)
+    return FlagOut(
+        id=receipt.id,
+        stored=True,
+        delivered=list(receipt.delivered),
+        pending=list(receipt.pending),
+        failed=dict(receipt.failed),
+        skipped=list(receipt.skipped),
+    )
+
+
+def _values(flagger: Flagger, flag: FlagIn) -> dict[str, Any]:
+    values: dict[str, Any] = dict(flag.values)
+    for name, file in flag.files.items():
+        if name in values:
+            raise invalid(["files", name], "a field is either a value or a file, not both")
+        try:
+            data = base64.b64decode(file.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid(["files", name, "data"], "not valid base64") from None
+        values[name] = FileUpload(data, file.name, file.content_type)
+    schema = flagger.schema
+    if schema is not None:
+        for name in values:
+            if schema.get(name) is None:
+                where = "files" if name in flag.files else "values"
+                raise invalid([where, name], f"unknown field; declared fields: {', '.join(schema.names)}")
+    for name in values:
+        if not name.strip():
+            raise invalid(["values", name], "field names must not be blank")
+    return values
+
+
+def _check_option(flagger: Flagger, option: str | None) -> None:
+    if option is None or not flagger.options:
+        return
+    if any(option in (choice.value, choice.label) for choice in flagger.options):
+        return
+    allowed = ", ".join(repr(c.value) for c in flagger.options)
+    raise invalid(["option"], f"{option!r} is not one of the configured options: {allowed}")
+
+
+def flag_status(flagger: Flagger, event_id: str) -> FlagStatus | None:
+    """A stored flag's state per callback, or None when the journal holds no such flag."""
+    journal = flagger.journal
+    if journal is None:
+        return None
+    seq = journal.seq_of(event_id)
+    event = journal.get(event_id) if seq is not None else None
+    if seq is None or event is None:
+        return None
+    states = []
+    for name in flagger.callback_names:
+        error = journal.dead_error(name, seq)
+        if error is not None:
+            states.append(CallbackState(callback=name, state="dead", error=error))
+        elif journal.lane(name).done_seq >= seq:
+            states.append(CallbackState(callback=name, state="delivered"))
+        else:
+            states.append(CallbackState(callback=name, state="pending"))
+    return FlagStatus(id=event_id, created_at=event.created_at.isoformat(), callbacks=states)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FieldSerializationInfo,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
 from flagpipe.core.routing import When
+from flagpipe.core.secrets import mask_settings, mask_userinfo_in
 from flagpipe.core.settings import DeliveryConfig, RetentionConfig
 
 #: The config file flagpipe looks for when none is named.
@@ -17,6 +29,8 @@ DEFAULT_CONFIG_NAME = "flagging.yaml"
 ENV_MODE = "FLAGPIPE_MODE"
 #: Environment variable naming the config file when none is given.
 ENV_CONFIG = "FLAGPIPE_CONFIG"
+#: Serialization context that keeps secrets (``model_dump(context=REVEAL_SECRETS)``), for round trips only.
+REVEAL_SECRETS = {"reveal_secrets": True}
 #: Keys of a callback chain item that belong to flagpipe, not to the callback's settings.
 CHAIN_KEYS = ("type", "name", "when")
 
@@ -75,6 +89,29 @@ class ChainItem(BaseModel):
         repr=False,  # raw values: secrets are masked only once the callback's Settings validate them
         description="The callback's own settings.",
     )
+    #: The settings as the callback's own model validated them (secrets as ``SecretStr``), once resolved.
+    _validated: BaseModel | None = PrivateAttr(default=None)
+
+    def attach_settings(self, settings: BaseModel) -> None:
+        """Keep the validated settings, so that dumps show their secrets masked the way the callback declares."""
+        self._validated = settings
+
+    @field_serializer("settings")
+    def _masked_settings(self, value: dict[str, Any], info: FieldSerializationInfo) -> Any:
+        """Secrets masked in every dump, unless the context is :data:`REVEAL_SECRETS`."""
+        if isinstance(info.context, dict) and info.context.get("reveal_secrets"):
+            return value
+        if self._validated is None:
+            return mask_settings(value)
+        return mask_userinfo_in(self._validated.model_dump(mode="json", include=set(value)))
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dump in the YAML's shape (settings beside ``type``), so a dump validates back into the same item."""
+        data = handler(self)
+        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+            data = {**{k: v for k, v in data.items() if k != "settings"}, **data["settings"]}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -130,7 +130,7 @@ def _dumps(config: object) -> list[str]:
 
 def test_dumps_of_a_loaded_config_mask_every_secret(write_config, load, vault) -> None:
     loaded = load(write_config(CHAIN), env={"PASSWORD": PASSWORD, "TOKEN": SECRET})
-    shown = _dumps(loaded.config) + [repr(loaded), *(repr(e.settings) for e in loaded.chain)]
+    shown = [*_dumps(loaded.config), repr(loaded), *(repr(e.settings) for e in loaded.chain)]
     for text in shown:
         assert PASSWORD not in text and SECRET not in text
     dumped = loaded.config.model_dump(mode="json")["callbacks"]

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["SECRET_KEY", "SECRET_MASK", "mask_settings", "mask_userinfo", "mask_userinfo_in"]
 
 #: What a secret is shown as (pydantic's own mask for ``SecretStr``).
-SECRET_MASK = "**********"
+SECRET_MASK = "**********"  # noqa: S105 - the mask, not a password
 #: Setting names that hold secrets or URLs that may carry one.
 SECRET_KEY = re.compile(r"url|uri|dsn|token|secret|passw|pwd|key|auth|credential|header|cookie", re.IGNORECASE)
 #: ``scheme://user:password@`` (or ``scheme://token@``): the userinfo of a URL inside any text.

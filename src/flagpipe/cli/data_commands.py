@@ -16,6 +16,7 @@ from flagpipe.cli.common import (
 )
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
+    MAX_ROWS,
     Column,
     event_cells,
     print_json,
@@ -159,7 +160,9 @@ def _events(journal: Any) -> Iterator[Any]:
 
 
 @config_command(
-    click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
+    click.option(
+        "--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(0, MAX_ROWS, clamp=True)
+    ),
 )
 def stats(ctx: click.Context, config: str | None, latest: int, as_json: bool) -> None:
     """Flags by option, by day (UTC), by user, and the latest few."""

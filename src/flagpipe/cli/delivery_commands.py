@@ -21,6 +21,9 @@ from flagpipe.cli.ids import resolve_id
 from flagpipe.cli.render import Column, one_line, print_json, print_line, print_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import timedelta
+
     from rich.text import Text
 
     from flagpipe.core.journal import LaneStatus
@@ -150,6 +153,21 @@ def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+def _age_option(parse: Callable[[str], timedelta], text: str) -> timedelta:
+    """``--older-than`` as an age that a cutoff can be computed from, or a clear error."""
+    from datetime import datetime, timezone
+
+    try:
+        age = parse(text)
+        datetime.now(timezone.utc) - age
+    except OverflowError:
+        raise click.BadParameter(f"{text!r}: too large an age", param_hint="--older-than") from None
+    except ValueError as exc:
+        detail = str(exc) if str(exc).startswith("age") else "not a usable age (e.g. 30d, 12h, 2w)"
+        raise click.BadParameter(f"{text!r}: {detail}", param_hint="--older-than") from None
+    return age
+
+
 @config_command(
     click.option("--older-than", "older_than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w."),
     click.option("--dry-run", is_flag=True, help="Only say what would be removed."),
@@ -162,7 +180,7 @@ def purge(
     from flagpipe.core.retention import parse_age
     from flagpipe.core.retention import purge as purge_journal
 
-    age = parse_age(older_than)
+    age = _age_option(parse_age, older_than)
     loaded = _load(ctx, config)
     journal = _open_journal(loaded)
     try:

@@ -19,6 +19,7 @@ from flagpipe.cli.common import (
 )
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
+    MAX_ROWS,
     event_cells,
     one_line,
     print_json,
@@ -59,13 +60,29 @@ def flag(
     }
     values.update({name: Path(path) for name, path in paths.items()})
     with Flagger(loaded) as flagger:
-        receipt = flagger.flag(values, option=option, username=username, comment=comment)
+        try:
+            receipt = flagger.flag(values, option=option, username=username, comment=comment)
+        except Exception as exc:
+            _fail_for_plugin(flagger, exc)
+            raise
     if as_json:
         print_json(_receipt_json(receipt))
     else:
         _print_receipt(receipt)
     if receipt.failed:
         raise SystemExit(1)
+
+
+def _fail_for_plugin(flagger: Any, error: Exception) -> None:
+    """When a plugin's hook raised, say which plugin and hook, and whether the flag was kept; else return."""
+    from flagpipe.cli.blame import BEFORE_STORING, blame_plugin
+
+    blamed = blame_plugin(flagger.plugins, error)
+    if blamed is None:
+        return
+    plugin, hook = blamed
+    outcome = "; the flag was not stored" if hook in BEFORE_STORING else ""
+    _fail(f"plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}{outcome}")
 
 
 def _receipt_json(receipt: FlagReceipt) -> dict[str, Any]:
@@ -104,7 +121,12 @@ def _print_receipt(receipt: FlagReceipt) -> None:
 
 @config_command(
     click.option(
-        "-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show."
+        "-n",
+        "limit",
+        default=10,
+        show_default=True,
+        type=click.IntRange(min=1, max=MAX_ROWS, clamp=True),
+        help="How many flags to show (a huge number shows them all).",
     ),
 )
 def show(ctx: click.Context, config: str | None, limit: int, as_json: bool) -> None:

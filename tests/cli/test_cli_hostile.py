@@ -189,3 +189,25 @@ def test_a_hook_raising_during_flag_names_the_plugin(tmp_path: Path, hook: str) 
     assert f"plugin 'hostile' failed in flagpipe_{hook}: RuntimeError: boom in the plugin" in message
     assert "the flag was not stored" in message
     assert not (tmp_path / "flagged" / "log.csv").exists()
+
+
+@pytest.mark.parametrize("directory", ["/dev/null", "/proc", "/proc/x/y", "a-file", "a-file/below"])
+def test_check_finds_a_flagging_dir_that_flag_cannot_use(
+    tmp_path: Path, run: Callable[..., Result], directory: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "flagging.yaml").write_text(f"dir: {directory}\ncallbacks: [csv]\n", encoding="utf-8")
+    result = run("check", "--no-health")
+    assert result.exit_code == 1
+    assert "dir unusable:" in result.output and "valid" not in result.output
+    as_json = json.loads(run("check", "--no-health", "--json").output)
+    assert as_json["dir_problem"]
+    assert run("flag", "-f", "x=1").exit_code != 0  # and flag indeed fails there
+
+
+def test_check_passes_a_dir_that_does_not_exist_yet(tmp_path: Path, run: Callable[..., Result]) -> None:
+    (tmp_path / "flagging.yaml").write_text("dir: new/flags\ncallbacks: [csv]\n", encoding="utf-8")
+    result = run("check", "--no-health")
+    assert result.exit_code == 0 and "valid" in result.output
+    assert not (tmp_path / "new").exists()
+    assert run("flag", "-f", "x=1").exit_code == 0

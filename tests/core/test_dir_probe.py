@@ -24,7 +24,7 @@ def test_a_new_or_existing_folder_is_usable(tmp_path: Path) -> None:
         (lambda p: p.write_text("x"), "is a file, not a folder"),
         (lambda p: (p.mkdir(), (p / ".flagpipe").write_text("x")), ".flagpipe is a file, not a folder"),
         (lambda p: (p.mkdir(), (p / ".flagpipe" / "journal.sqlite3").mkdir(parents=True)), "not a journal file"),
-        (lambda p: (p.with_name("parent").write_text("x")), "is a file, not a folder, so"),
+        (lambda p: p.with_name("parent").write_text("x"), "is a file, not a folder, so"),
         (lambda p: p.symlink_to(p.with_name("nowhere")), "broken symbolic link"),
     ],
 )

@@ -91,10 +91,12 @@ def export(
 ) -> None:
     """Export the flags in the journal to CSV, JSONL or Parquet (streamed in batches)."""
     from flagpipe.data.export import export_flags
+    from flagpipe.data.export_target import check_export_target, sink_files
     from flagpipe.data.records import parse_since
 
     loaded = _load(ctx, config)
     parse_since(since)  # a bad time is an error before anything is read
+    check_export_target(Path(output), loaded.directory, sink_files(loaded))  # before a long count
     journal = _open_journal(loaded)
     try:
         total = journal.count()
@@ -110,6 +112,7 @@ def export(
             options=list(options) or None,
             embed_files=embed_files,
             progress=_RichProgress(bar),
+            protected=sink_files(loaded),
         )
     if as_json:
         print_json({"path": str(report.path), "format": report.format, "count": report.count})

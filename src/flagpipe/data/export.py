@@ -18,11 +18,13 @@ collect the columns, once to write); JSONL reads it once. Every pass reads ``bat
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from flagpipe.data.export_target import check_export_target
 from flagpipe.data.flagpipe_csv import write_csv
 from flagpipe.data.frame import Layout
 from flagpipe.data.jsonl import write_jsonl
@@ -91,10 +93,15 @@ def export_flags(
     embed_files: bool = False,
     batch: int = 2000,
     progress: Progress | None = None,
+    protected: Sequence[Path] = (),
 ) -> ExportReport:
     """Export the flags of the flagging directory ``directory`` to ``out`` (see the module docs).
 
-    The file is written next to ``out`` under a temporary name and renamed into place when complete.
+    The file is written next to ``out`` under a temporary name, flushed to disk and renamed into
+    place when complete: a reader sees the old file or the whole new one, never a part.
+
+    :param protected: more files never to overwrite (a callback's files, :func:`sink_files`).
+    :raises ValueError: when ``out`` is the journal, a file of the flagging directory or a protected file.
     """
     from flagpipe.core.journal import JOURNAL_PATH, Journal
 
@@ -106,9 +113,11 @@ def export_flags(
         raise SourceError(f"no flags in {directory}: {directory / JOURNAL_PATH} does not exist")
     keep = RecordFilter(since, options)
     progress = progress or _NoProgress()
-    target = Path(out)
+    target = check_export_target(Path(out), directory, protected)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
     journal = Journal(directory)
     try:
         if format == "jsonl":
@@ -122,8 +131,19 @@ def export_flags(
                 count = write_csv(records, layout, partial)
             else:
                 count = write_parquet(records, layout, partial, embed_files=embed_files, batch=batch)
+        _sync(partial)
         partial.replace(target)
     finally:
         journal.close()
         partial.unlink(missing_ok=True)
-    return ExportReport(target, format, count)
+    return ExportReport(Path(out), format, count)
+
+
+def _sync(path: Path) -> None:
+    """Flush a written file to disk (so the rename never exposes a file whose data is not there yet),
+    with the permissions a new file gets (a temporary file starts private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod(0o666 & ~mask)
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())

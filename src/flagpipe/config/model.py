@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import (
@@ -125,6 +127,11 @@ class ChainItem(BaseModel):
         return data
 
 
+def _repeated(items: Iterable[str]) -> list[str]:
+    """The items given more than once, sorted (one pass: linear in the number of items)."""
+    return sorted(item for item, count in Counter(items).items() if count > 1)
+
+
 class FlagpipeConfig(BaseModel):
     """The whole of ``flagging.yaml``."""
 
@@ -168,8 +175,7 @@ class FlagpipeConfig(BaseModel):
     @classmethod
     def _unique_options(cls, value: tuple[OptionChoice, ...]) -> tuple[OptionChoice, ...]:
         for attribute in ("label", "value"):
-            seen = [getattr(o, attribute) for o in value]
-            repeated = sorted({s for s in seen if seen.count(s) > 1})
+            repeated = _repeated(getattr(o, attribute) for o in value)
             if repeated:
                 raise ValueError(f"option {attribute}s must be unique; repeated: {', '.join(repeated)}")
         return value
@@ -177,8 +183,7 @@ class FlagpipeConfig(BaseModel):
     @field_validator("fields")
     @classmethod
     def _unique_fields(cls, value: tuple[FieldDeclaration, ...] | None) -> tuple[FieldDeclaration, ...] | None:
-        names = [f.name for f in value or ()]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = _repeated(f.name for f in value or ())
         if repeated:
             raise ValueError(f"field names must be unique; repeated: {', '.join(repeated)}")
         return value

@@ -118,8 +118,8 @@ def test_check_never_prints_a_secret(
         (["init", "/proc/flagging.yaml"], "cannot write /proc/flagging.yaml"),
         (["new-plugin", "flagpipe-x", "--dir", "/proc/flagpipe-x"], "cannot write the plugin package into"),
         (["new-plugin", "flagpipe-x", "--dir", "/dev/null/x"], "cannot write the plugin package into"),
-        (["purge", "--older-than", "1e400d"], "too large an age"),
-        (["purge", "--older-than", "99999999999d"], "too large an age"),
+        (["purge", "--older-than", "1e400d"], "too large"),
+        (["purge", "--older-than", "99999999999d"], "too large"),
         (["purge", "--older-than", "nand"], "not a usable age"),
         (["purge", "--older-than", "-3d"], "must not be negative"),
     ],
@@ -159,23 +159,22 @@ def helper(event):
 """
 
 
-@pytest.mark.parametrize("hook", ["filter_event", "prepare_event"])
-def test_a_hook_raising_during_flag_names_the_plugin(tmp_path: Path, hook: str) -> None:
-    """A real installed plugin (a dist-info on PYTHONPATH) whose hook raises: ``flag`` names it, stores nothing."""
+def _install(tmp_path: Path, module: str, source: str) -> dict[str, str]:
+    """A real installed plugin: a module and its dist-info (entry point ``flagpipe``) on PYTHONPATH."""
     site = tmp_path / "site"
-    (site / "hostile_hook-0.1.dist-info").mkdir(parents=True)
-    (site / "hostile_hook.py").write_text(HOSTILE_PLUGIN.format(hook=hook), encoding="utf-8")
-    (site / "hostile_hook-0.1.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: hostile-hook\nVersion: 0.1\n", encoding="utf-8"
-    )
-    (site / "hostile_hook-0.1.dist-info" / "entry_points.txt").write_text(
-        "[flagpipe]\nhostile = hostile_hook\n", encoding="utf-8"
-    )
-    (tmp_path / "flagging.yaml").write_text("dir: flagged\ncallbacks: [csv]\n", encoding="utf-8")
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / f"{module}.py").write_text(source, encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[flagpipe]\nhostile = {module}\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPIPE_")}
-    env["PYTHONPATH"] = str(site)
-    result = subprocess.run(
-        [sys.executable, "-m", "flagpipe", "flag", "-f", "x=1"],
+    env.update({"PYTHONPATH": str(site), "COLUMNS": "200", "NO_COLOR": "1"})
+    return env
+
+
+def _flagpipe(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flagpipe", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -183,12 +182,47 @@ def test_a_hook_raising_during_flag_names_the_plugin(tmp_path: Path, hook: str) 
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("hook", ["filter_event", "prepare_event"])
+def test_a_hook_raising_during_flag_names_the_plugin(tmp_path: Path, hook: str) -> None:
+    """A real installed plugin whose hook raises: ``flag`` names it and the hook, and stores nothing."""
+    env = _install(tmp_path, "hostile_hook", HOSTILE_PLUGIN.format(hook=hook))
+    (tmp_path / "flagging.yaml").write_text("dir: flagged\ncallbacks: [csv]\n", encoding="utf-8")
+    result = _flagpipe(tmp_path, env, "flag", "-f", "x=1")
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
     assert f"plugin 'hostile' failed in flagpipe_{hook}: RuntimeError: boom in the plugin" in message
     assert "the flag was not stored" in message
     assert not (tmp_path / "flagged" / "log.csv").exists()
+
+
+LEAKY_CALLBACK = """
+import flagpipe
+
+class Leaky(flagpipe.Callback[flagpipe.CallbackSettings]):
+    type_name = "leaky"
+    Settings = flagpipe.CallbackSettings
+
+    def deliver(self, events):
+        raise flagpipe.RetryableError("cannot reach https://svc:pw-0ff-the-record@queue.example/in")
+
+@flagpipe.hookimpl
+def flagpipe_register_callbacks():
+    return [Leaky]
+"""
+
+
+def test_a_plugin_error_with_a_url_password_is_masked(tmp_path: Path) -> None:
+    """Errors a third-party callback reports name its URL's user, never the password."""
+    env = _install(tmp_path, "leaky_plugin", LEAKY_CALLBACK)
+    (tmp_path / "flagging.yaml").write_text("dir: flagged\ncallbacks: [leaky]\n", encoding="utf-8")
+    outputs = [_flagpipe(tmp_path, env, "flag", "-f", "x=1"), _flagpipe(tmp_path, env, "flag", "-f", "x=2", "--json")]
+    outputs += [_flagpipe(tmp_path, env, *args) for args in (["status"], ["status", "--json"], ["drain", "--json"])]
+    assert "https://svc:***@queue.example/in" in outputs[0].stdout
+    for result in outputs:
+        assert "pw-0ff-the-record" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("directory", ["/dev/null", "/proc", "/proc/x/y", "a-file", "a-file/below"])

@@ -19,6 +19,7 @@ from flagpipe.cli.common import (
 )
 from flagpipe.cli.ids import resolve_id
 from flagpipe.cli.render import Column, one_line, print_json, print_line, print_table
+from flagpipe.core.secrets import mask_userinfo, mask_userinfo_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,10 +49,10 @@ def _status_cells(lane: LaneStatus, now: float) -> list[str | Text]:
     if lane.disabled_reason:
         error: str | Text = Text.assemble(
             ("DISABLED", "red"),
-            f" until `flagpipe retry --callback {lane.name}`: {one_line(lane.disabled_reason)}",
+            f" until `flagpipe retry --callback {lane.name}`: {one_line(mask_userinfo(lane.disabled_reason))}",
         )
     else:
-        error = lane.last_error or ""
+        error = mask_userinfo(lane.last_error or "")
     return [
         lane.name,
         f"{lane.delivered:,}",
@@ -76,7 +77,7 @@ def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
         journal.close()
     chain = [lanes[entry.name] for entry in loaded.chain]
     if as_json:
-        print_json({"events": total, "callbacks": [asdict(s) for s in chain]})
+        print_json({"events": total, "callbacks": [mask_userinfo_in(asdict(s)) for s in chain]})
         return
     now = time.time()
     print_table(
@@ -117,7 +118,7 @@ def _print_drained(lane: LaneStatus) -> None:
         head.append(", ")
         head.append(f"{lane.dead} dead", style="red")
     if lane.pending and lane.last_error:
-        print_line(head.append(" (last error: "), f"{one_line(lane.last_error)})")
+        print_line(head.append(" (last error: "), f"{one_line(mask_userinfo(lane.last_error))})")
     else:
         print_line(head)
 
@@ -145,7 +146,7 @@ def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
         lanes = journal.status()
     if as_json:
         keys = ("name", "delivered", "pending", "dead", "last_error", "disabled_reason")
-        print_json({"callbacks": [{k: getattr(lane, k) for k in keys} for lane in lanes]})
+        print_json({"callbacks": [mask_userinfo_in({k: getattr(lane, k) for k in keys}) for lane in lanes]})
     else:
         for lane in lanes:
             _print_drained(lane)
@@ -161,10 +162,11 @@ def _age_option(parse: Callable[[str], timedelta], text: str) -> timedelta:
         age = parse(text)
         datetime.now(timezone.utc) - age
     except OverflowError:
-        raise click.BadParameter(f"{text!r}: too large an age", param_hint="--older-than") from None
+        raise ValueError(f"age {text!r}: too large (--older-than)") from None
     except ValueError as exc:
-        detail = str(exc) if str(exc).startswith("age") else "not a usable age (e.g. 30d, 12h, 2w)"
-        raise click.BadParameter(f"{text!r}: {detail}", param_hint="--older-than") from None
+        if str(exc).startswith("age"):
+            raise
+        raise ValueError(f"age {text!r}: not a usable age (e.g. 30d, 12h, 2w)") from None
     return age
 
 

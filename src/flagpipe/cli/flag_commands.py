@@ -26,6 +26,7 @@ from flagpipe.cli.render import (
     print_line,
     print_table,
 )
+from flagpipe.core.secrets import mask_userinfo, mask_userinfo_in
 
 if TYPE_CHECKING:
     from flagpipe.core.receipt import FlagReceipt
@@ -66,7 +67,7 @@ def flag(
             _fail_for_plugin(flagger, exc)
             raise
     if as_json:
-        print_json(_receipt_json(receipt))
+        print_json(mask_userinfo_in(_receipt_json(receipt)))
     else:
         _print_receipt(receipt)
     if receipt.failed:
@@ -111,12 +112,12 @@ def _print_receipt(receipt: FlagReceipt) -> None:
     for name in receipt.skipped:
         console.print(f"  skipped by {_text(name)} (its when rule)")
     for name in receipt.pending:
-        reason = receipt.failed.get(name)
+        reason = mask_userinfo(receipt.failed.get(name) or "")
         head = Text.assemble("  ", ("pending", "yellow"), f" for {name}", ": " if reason else "")
         print_line(head, one_line(reason or ""))
     for name, reason in receipt.failed.items():
         if name not in receipt.pending:
-            print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), reason)
+            print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), mask_userinfo(reason))
 
 
 @config_command(

@@ -233,3 +233,14 @@ def test_environment_proxies_are_not_used(httpserver: HTTPServer, monkeypatch: p
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     deliver(WebhookCallback(WebhookSettings(url=httpserver.url_for("/hook"))))
     assert len(httpserver.log) == 1
+
+
+def test_the_security_page_lists_every_refused_range() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text(encoding="utf-8")
+    for _, networks in (*ALWAYS_REFUSED, *PRIVATE):
+        for network in networks:
+            assert f"`{network}`" in page, network
+    for address in METADATA_ADDRESSES:
+        assert f"`{address}`" in page, address

@@ -16,6 +16,7 @@ from flagpipe.cli.common import (
     _inline,
     _load,
     _open_journal,
+    _text,
 )
 from flagpipe.cli.ids import resolve_id
 from flagpipe.cli.render import Column, one_line, print_json, print_line, print_table
@@ -196,4 +197,6 @@ def purge(
         print_json({"dry_run": dry_run, "older_than": older_than, "events": report.events, "files": report.files})
         return
     verb = "would remove" if dry_run else "removed"
-    _console().print(f"{verb} {report.events:,} event(s) and {len(report.files):,} file(s) older than {older_than}")
+    _console().print(
+        f"{verb} {report.events:,} event(s) and {len(report.files):,} file(s) older than {_text(older_than)}"
+    )

@@ -14,6 +14,7 @@ from flagpipe.cli.common import (
     _handles_errors,
     _load,
     _plugins,
+    _text,
 )
 from flagpipe.cli.group import cli
 from flagpipe.cli.render import Column, json_option, one_line, print_json, print_line, print_table
@@ -67,7 +68,7 @@ def init(path: str, force: bool) -> None:
         target.write_text(STARTER_CONFIG, encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
-    _console().print(f"wrote {path}; check it with: flagpipe check {path}")
+    _console().print(f"wrote {_text(path)}; check it with: flagpipe check {_text(path)}")
 
 
 @cli.command()

@@ -38,6 +38,7 @@ PAGES = (
     "reading.md",
     "gradio.md",
     "plugins.md",
+    "security.md",
     "api.md",
     "design.md",
     "benchmarks.md",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -140,5 +143,47 @@ def test_print_line_keeps_the_head_and_cuts_the_tail() -> None:
 def test_control_characters_cannot_break_a_row_or_reach_the_terminal() -> None:
     out = console(60)
     print_table((Column("user"), Column("note", "text")), [["eve\nmallory", "a\x1b[2Jb\r\nc"]], console=out)
-    assert printed(out)[2] == "eve mallory  a [2Jb c"
-    assert one_line("a\x1b[31mb\x07") == "a [31mb"
+    assert printed(out)[2] == "eve\u240amallory  a\u241b[2Jb c"
+    assert one_line("a\x1b[31mb\x07") == "a\u241b[31mb\u2407"
+
+
+#: Payloads a flag could carry to an operator's terminal: clear screen, colour, an OSC 8 fake
+#: hyperlink, an OSC window title, a C1 CSI, a bidirectional override, DEL and a bell.
+PAYLOADS = [
+    "\x1b[2J\x1b[H",
+    "\x1b[31mred\x1b[0m",
+    "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "\x1b]0;owned\x1b\\",
+    "\x9b31m",
+    "abc\u202egnp.exe",
+    "x\x7fy\x07",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_terminal_payloads_are_shown_not_obeyed(payload: str) -> None:
+    from flagpipe.cli.common import _text, visible
+
+    for shown in (one_line(payload), visible(payload), _text(payload)):
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u202e\u2066" for c in shown), shown
+    assert (
+        "\u241b" in one_line(payload)
+        or "\\x9b" in one_line(payload)
+        or "\\u202e" in one_line(payload)
+        or "\u2421" in one_line(payload)
+    )
+    out = console(200)
+    print_table((Column("user"), Column("note", "text")), [[payload, payload]], console=out)
+    print_line(payload, payload, console=out)
+    assert all(c >= " " for line in printed(out) for c in line)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_no_control_character_survives_any_renderer(text: str) -> None:
+    from flagpipe.cli.common import visible
+
+    for shown in (one_line(text), visible(text)):
+        assert not any(unicodedata.category(c) == "Cc" for c in shown)
+        assert not any(
+            c in "\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for c in shown
+        )

@@ -95,3 +95,93 @@ def test_type_is_gone_after_the_block(write_config, problems, plugins, vault_plu
     path = write_config("callbacks: [{type: vault, token: x}]\n")
     (message,) = problems(path)
     assert "unknown callback type 'vault'; installed types: csv" in message
+
+
+PASSWORD = "pw-0ff-the-record"
+CHAIN = """\
+    callbacks:
+      - type: webhook
+        url: https://bot:${PASSWORD}@hooks.example.com/services/${TOKEN}
+        headers: {Authorization: "Bearer ${TOKEN}"}
+        files_url: https://files:${PASSWORD}@cdn.example.com/flags/
+      - type: sql
+        url: postgresql+psycopg://flagger:${PASSWORD}@db.example.com/flags
+      - type: hf_dataset
+        repo_id: me/flags
+        token: ${TOKEN}
+      - type: vault
+        token: ${TOKEN}
+    """
+
+
+def _dumps(config: object) -> list[str]:
+    from flagpipe.config.model import FlagpipeConfig
+
+    assert isinstance(config, FlagpipeConfig)
+    return [
+        config.model_dump_json(),
+        config.model_dump_json(indent=2, exclude_unset=True),
+        str(config.model_dump()),
+        str(config.model_dump(mode="json")),
+        repr(config),
+        str(config),
+    ]
+
+
+def test_dumps_of_a_loaded_config_mask_every_secret(write_config, load, vault) -> None:
+    loaded = load(write_config(CHAIN), env={"PASSWORD": PASSWORD, "TOKEN": SECRET})
+    shown = [*_dumps(loaded.config), repr(loaded), *(repr(e.settings) for e in loaded.chain)]
+    for text in shown:
+        assert PASSWORD not in text and SECRET not in text
+    dumped = loaded.config.model_dump(mode="json")["callbacks"]
+    assert dumped[0]["url"] == "**********"
+    assert dumped[0]["files_url"] == "https://files:***@cdn.example.com/flags/"
+    assert dumped[2] == {"type": "hf_dataset", "name": None, "when": None, "repo_id": "me/flags", "token": "**********"}
+
+
+def test_a_config_never_resolved_is_masked_by_key_and_by_url(vault) -> None:
+    from flagpipe.config.model import FlagpipeConfig
+
+    config = FlagpipeConfig.model_validate(
+        {
+            "callbacks": [
+                {"type": "thirdparty", "api_key": SECRET, "endpoint": f"https://u:{PASSWORD}@x.example/"},
+                {"type": "other", "nested": {"password": SECRET, "list": [f"s3://k:{PASSWORD}@bucket/p"]}},
+            ]
+        }
+    )
+    for text in _dumps(config):
+        assert PASSWORD not in text and SECRET not in text
+    settings = config.model_dump(exclude_none=True)["callbacks"][0]
+    assert settings == {"type": "thirdparty", "api_key": "**********", "endpoint": "https://u:***@x.example/"}
+
+
+def test_a_flagger_built_from_a_config_model_still_gets_its_secrets(tmp_path, httpserver) -> None:
+    """Masked dumps must not break the round trip a Flagger makes through its config model."""
+    import flagpipe
+    from flagpipe.config.model import FlagpipeConfig
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    url = httpserver.url_for("/hook").replace("://", f"://bot:{PASSWORD}@", 1)
+    chain = [{"type": "webhook", "url": url}]
+    config = FlagpipeConfig.model_validate({"dir": str(tmp_path), "callbacks": chain, "delivery": {"mode": "inline"}})
+    with flagpipe.Flagger(config) as flagger:
+        assert flagger.flag({"x": 1}).stored
+        for text in _dumps(flagger.config):
+            assert PASSWORD not in text
+    assert httpserver.log[0][0].authorization.password == PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("see https://u:p4ss@h.example/x and ftp://a:b@c/", "see https://u:***@h.example/x and ftp://a:***@c/"),
+        ("redis://:p4ss@localhost:6379/0", "redis://:***@localhost:6379/0"),
+        ("https://ghp_t0ken@github.com/o/r.git", "https://***@github.com/o/r.git"),
+        ("no url here: a@b c://", "no url here: a@b c://"),
+    ],
+)
+def test_mask_userinfo_hides_passwords_in_any_text(text: str, shown: str) -> None:
+    from flagpipe.core.secrets import mask_userinfo
+
+    assert mask_userinfo(text) == shown

@@ -29,15 +29,39 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def _escaped(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+#: Characters that could command a terminal or reorder what it shows, each as a visible stand-in:
+#: C0 controls and DEL as Unicode control pictures (ESC as ``␛``), C1 controls (``\x9b`` is a CSI),
+#: bidirectional overrides and line separators as escapes (``\u202e``).
+VISIBLE: dict[int, str] = {
+    **{c: chr(0x2400 + c) for c in range(32)},
+    0x7F: "\u2421",
+    **{c: _escaped(c) for c in range(0x80, 0xA0)},
+    **{c: _escaped(c) for c in (0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+#: The same, leaving newlines and tabs alone (for messages of several lines).
+VISIBLE_KEEP_LINES = {c: v for c, v in VISIBLE.items() if c not in (9, 10)}
+
+
+def visible(value: object, *, keep_lines: bool = False) -> str:
+    """``value`` as text with every terminal control character shown as a harmless visible symbol."""
+    return str(value).translate(VISIBLE_KEEP_LINES if keep_lines else VISIBLE)
+
+
 def _text(value: object) -> str:
-    """Escape text from configs, plugins and flags so rich prints it as is, never as markup."""
+    """Escape text from configs, plugins and flags so rich prints it as is: no markup, no control codes."""
     from rich.markup import escape
 
-    return escape(str(value))
+    return escape(visible(value, keep_lines=True))
 
 
 def _fail(message: str, code: int = 1) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {_text(message)}", markup=True)
+    from flagpipe.core.secrets import mask_userinfo
+
+    _console(stderr=True).print(f"[bold red]error:[/] {_text(mask_userinfo(message))}", markup=True)
     raise SystemExit(code)
 
 

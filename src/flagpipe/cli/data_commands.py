@@ -11,6 +11,7 @@ from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import _console, _load
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
+    MAX_ROWS,
     Column,
     event_cells,
     print_json,
@@ -91,9 +92,15 @@ def export(
     From the config's journal, or --from a database, where the filters run in SQL.
     """
     from flagpipe.data.export import export_flags
+    from flagpipe.data.export_target import check_export_target, sink_files
     from flagpipe.data.records import parse_since
 
     parse_since(since)  # a bad time is an error before anything is read
+    protected: list[Path] = []  # a source read --from has no sink files
+    if from_ is None:
+        loaded = _load(ctx, config)
+        protected = sink_files(loaded)
+        check_export_target(Path(output), loaded.directory, protected)  # before the journal is opened
     with journal_or_source(ctx, config, from_) as source:
         total = source.count()
         show = progress if progress is not None else total >= PROGRESS_THRESHOLD and not as_json
@@ -107,6 +114,7 @@ def export(
                 apps=list(apps) or None,
                 embed_files=embed_files,
                 progress=_RichProgress(bar),
+                protected=protected,
             )
     if as_json:
         print_json({"path": str(report.path), "format": report.format, "count": report.count})
@@ -160,6 +168,7 @@ def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int
 
     With --from, counted in the database (GROUP BY), not by reading every flag.
     """
+    latest = min(latest, MAX_ROWS)  # a huge number shows every flag
     with journal_or_source(ctx, config, from_) as source:
         counts = source.stats()
         newest = source.latest(latest) if latest else []

@@ -16,11 +16,16 @@ from flagpipe.cli.common import (
     _inline,
     _load,
     _open_journal,
+    _text,
 )
 from flagpipe.cli.ids import resolve_id
 from flagpipe.cli.render import Column, one_line, print_json, print_line, print_table
+from flagpipe.core.secrets import mask_userinfo, mask_userinfo_in
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import timedelta
+
     from rich.text import Text
 
     from flagpipe.core.journal import LaneStatus
@@ -45,10 +50,10 @@ def _status_cells(lane: LaneStatus, now: float) -> list[str | Text]:
     if lane.disabled_reason:
         error: str | Text = Text.assemble(
             ("DISABLED", "red"),
-            f" until `flagpipe retry --callback {lane.name}`: {one_line(lane.disabled_reason)}",
+            f" until `flagpipe retry --callback {lane.name}`: {one_line(mask_userinfo(lane.disabled_reason))}",
         )
     else:
-        error = lane.last_error or ""
+        error = mask_userinfo(lane.last_error or "")
     return [
         lane.name,
         f"{lane.delivered:,}",
@@ -73,7 +78,7 @@ def status(ctx: click.Context, config: str | None, as_json: bool) -> None:
         journal.close()
     chain = [lanes[entry.name] for entry in loaded.chain]
     if as_json:
-        print_json({"events": total, "callbacks": [asdict(s) for s in chain]})
+        print_json({"events": total, "callbacks": [mask_userinfo_in(asdict(s)) for s in chain]})
         return
     now = time.time()
     print_table(
@@ -114,7 +119,7 @@ def _print_drained(lane: LaneStatus) -> None:
         head.append(", ")
         head.append(f"{lane.dead} dead", style="red")
     if lane.pending and lane.last_error:
-        print_line(head.append(" (last error: "), f"{one_line(lane.last_error)})")
+        print_line(head.append(" (last error: "), f"{one_line(mask_userinfo(lane.last_error))})")
     else:
         print_line(head)
 
@@ -142,12 +147,28 @@ def drain(ctx: click.Context, config: str | None, as_json: bool) -> None:
         lanes = journal.status()
     if as_json:
         keys = ("name", "delivered", "pending", "dead", "last_error", "disabled_reason")
-        print_json({"callbacks": [{k: getattr(lane, k) for k in keys} for lane in lanes]})
+        print_json({"callbacks": [mask_userinfo_in({k: getattr(lane, k) for k in keys}) for lane in lanes]})
     else:
         for lane in lanes:
             _print_drained(lane)
     if any(lane.pending for lane in lanes):
         raise SystemExit(1)
+
+
+def _age_option(parse: Callable[[str], timedelta], text: str) -> timedelta:
+    """``--older-than`` as an age that a cutoff can be computed from, or a clear error."""
+    from datetime import datetime, timezone
+
+    try:
+        age = parse(text)
+        datetime.now(timezone.utc) - age
+    except OverflowError:
+        raise ValueError(f"age {text!r}: too large (--older-than)") from None
+    except ValueError as exc:
+        if str(exc).startswith("age"):
+            raise
+        raise ValueError(f"age {text!r}: not a usable age (e.g. 30d, 12h, 2w)") from None
+    return age
 
 
 @config_command(
@@ -162,7 +183,7 @@ def purge(
     from flagpipe.core.retention import parse_age
     from flagpipe.core.retention import purge as purge_journal
 
-    age = parse_age(older_than)
+    age = _age_option(parse_age, older_than)
     loaded = _load(ctx, config)
     journal = _open_journal(loaded)
     try:
@@ -176,4 +197,6 @@ def purge(
         print_json({"dry_run": dry_run, "older_than": older_than, "events": report.events, "files": report.files})
         return
     verb = "would remove" if dry_run else "removed"
-    _console().print(f"{verb} {report.events:,} event(s) and {len(report.files):,} file(s) older than {older_than}")
+    _console().print(
+        f"{verb} {report.events:,} event(s) and {len(report.files):,} file(s) older than {_text(older_than)}"
+    )

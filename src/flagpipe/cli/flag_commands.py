@@ -19,6 +19,7 @@ from flagpipe.cli.common import (
 )
 from flagpipe.cli.render import (
     EVENT_COLUMNS,
+    MAX_ROWS,
     event_cells,
     one_line,
     print_json,
@@ -26,6 +27,7 @@ from flagpipe.cli.render import (
     print_table,
 )
 from flagpipe.cli.sources import FROM_OPTION, flag_source
+from flagpipe.core.secrets import mask_userinfo, mask_userinfo_in
 
 if TYPE_CHECKING:
     from flagpipe.core.event import FlagEvent
@@ -61,13 +63,29 @@ def flag(
     }
     values.update({name: Path(path) for name, path in paths.items()})
     with Flagger(loaded) as flagger:
-        receipt = flagger.flag(values, option=option, username=username, comment=comment)
+        try:
+            receipt = flagger.flag(values, option=option, username=username, comment=comment)
+        except Exception as exc:
+            _fail_for_plugin(flagger, exc)
+            raise
     if as_json:
-        print_json(_receipt_json(receipt))
+        print_json(mask_userinfo_in(_receipt_json(receipt)))
     else:
         _print_receipt(receipt)
     if receipt.failed:
         raise SystemExit(1)
+
+
+def _fail_for_plugin(flagger: Any, error: Exception) -> None:
+    """When a plugin's hook raised, say which plugin and hook, and whether the flag was kept; else return."""
+    from flagpipe.cli.blame import BEFORE_STORING, blame_plugin
+
+    blamed = blame_plugin(flagger.plugins, error)
+    if blamed is None:
+        return
+    plugin, hook = blamed
+    outcome = "; the flag was not stored" if hook in BEFORE_STORING else ""
+    _fail(f"plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}{outcome}")
 
 
 def _receipt_json(receipt: FlagReceipt) -> dict[str, Any]:
@@ -96,18 +114,23 @@ def _print_receipt(receipt: FlagReceipt) -> None:
     for name in receipt.skipped:
         console.print(f"  skipped by {_text(name)} (its when rule)")
     for name in receipt.pending:
-        reason = receipt.failed.get(name)
+        reason = mask_userinfo(receipt.failed.get(name) or "")
         head = Text.assemble("  ", ("pending", "yellow"), f" for {name}", ": " if reason else "")
         print_line(head, one_line(reason or ""))
     for name, reason in receipt.failed.items():
         if name not in receipt.pending:
-            print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), reason)
+            print_line(Text.assemble("  ", ("failed", "red"), f" {name}: "), mask_userinfo(reason))
 
 
 @config_command(
     FROM_OPTION,
     click.option(
-        "-n", "limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many flags to show."
+        "-n",
+        "limit",
+        default=10,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="How many flags to show (a huge number shows them all).",
     ),
 )
 def show(ctx: click.Context, config: str | None, from_: str | None, limit: int, as_json: bool) -> None:
@@ -115,6 +138,7 @@ def show(ctx: click.Context, config: str | None, from_: str | None, limit: int, 
 
     From the config's journal, or --from a database (one ORDER BY ... LIMIT query).
     """
+    limit = min(limit, MAX_ROWS)  # a huge number shows every flag
     with flag_source(ctx, config, from_) as source:
         if source is not None:
             _print_latest(source.latest(limit), "source", source.description, as_json=as_json)

@@ -129,3 +129,6 @@ class FlagpipeGroup(click.Group):
 @click.option("--strict-plugins", is_flag=True, is_eager=True, help="A plugin that fails to load is an error.")
 def cli(**_: Any) -> None:
     """flagpipe: capture flagged model samples and deliver them to every configured sink."""
+    from flagpipe.cli.log_output import show_warnings
+
+    show_warnings()

@@ -34,6 +34,10 @@ def new_plugin(name: str, directory: str | None, type_name: str | None) -> None:
     except ScaffoldError as exc:
         _fail(str(exc))
         return
+    except OSError as exc:
+        where = exc.filename or target
+        _fail(f"cannot write the plugin package into {where}: {exc.strerror or exc}")
+        return
     console = _console()
     console.print(
         f"wrote {_text(target)}: the {_text(names.type_name)!r} callback "

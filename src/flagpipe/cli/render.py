@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from flagpipe.cli.common import _console
+from flagpipe.cli.common import VISIBLE, _console
 from flagpipe.cli.ids import short_ids
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 #: event id shown short, ``text`` is free text cut with an ellipsis.
 Kind = Literal["name", "number", "id", "text"]
 
+#: The most rows a ``-n`` option asks for (larger numbers are taken as this: every row).
+MAX_ROWS = 2**63 - 1
 #: The narrowest a free-text column gets; below that the table turns into vertical records.
 TEXT_MIN_WIDTH = 16
 #: A free-text column grows to this width before the other columns' headers are unwrapped.
@@ -49,14 +51,14 @@ class Column:
     kind: Kind = "name"
 
 
-#: Control characters (newlines, tabs, escape codes) as spaces, so a value can neither break a row
-#: nor send the terminal a command.
-_CONTROL = dict.fromkeys((*range(32), 127), " ")
+#: Line breaks and tabs as spaces, other control characters as visible symbols (``␛``, ``\x9b``), so
+#: a value can neither break a row nor send the terminal a command, and what it carried shows.
+_ONE_LINE = {**VISIBLE, **dict.fromkeys((9, 10, 11, 12, 13, 0x85, 0x2028, 0x2029), " ")}
 
 
 def one_line(value: object) -> str:
-    """``value`` as text on one line: every run of whitespace or control characters becomes one space."""
-    return " ".join(str(value).translate(_CONTROL).split())
+    """``value`` as text on one line: runs of whitespace become one space, control characters show visibly."""
+    return " ".join(str(value).translate(_ONE_LINE).split())
 
 
 def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> list[list[Text]]:
@@ -78,8 +80,8 @@ def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> l
 
 
 def _flat(text: str) -> str:
-    """``text`` with each control character as a space: a name is shown whole, on one line."""
-    return text.translate(_CONTROL)
+    """``text`` with each control character as a visible symbol: a name is shown whole, on one line."""
+    return text.translate(VISIBLE)
 
 
 def _longest_word(text: str) -> int:

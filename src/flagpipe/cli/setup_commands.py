@@ -14,6 +14,7 @@ from flagpipe.cli.common import (
     _handles_errors,
     _load,
     _plugins,
+    _text,
 )
 from flagpipe.cli.group import cli
 from flagpipe.cli.render import Column, json_option, one_line, print_json, print_line, print_table
@@ -48,7 +49,9 @@ def _health(entry: ChainEntry, timeout: float | None) -> tuple[bool, str]:
         finally:
             guard.call("close()", callback.close)
     except Exception as exc:  # noqa: BLE001 - report every callback's problem, then exit non-zero
-        return False, str(exc)
+        from flagpipe.core.secrets import mask_userinfo
+
+        return False, mask_userinfo(str(exc))
     return True, "ok" + (f": {message}" if message else "")
 
 
@@ -62,8 +65,13 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         _fail(f"{path} exists; use --force to overwrite it")
-    target.write_text(STARTER_CONFIG, encoding="utf-8")
-    _console().print(f"wrote {path}; check it with: flagpipe check {path}")
+    if not target.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {target.parent} does not exist (create it first)")
+    try:
+        target.write_text(STARTER_CONFIG, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    _console().print(f"wrote {_text(path)}; check it with: flagpipe check {_text(path)}")
 
 
 @cli.command()
@@ -82,17 +90,28 @@ def check(ctx: click.Context, config: str | None, config_option: str | None, no_
     for entry in loaded.chain:
         ok, health = (None, "skipped") if no_health else _health(entry, loaded.config.delivery.call_timeout)
         results.append((entry, ok, health))
-    problems = sum(ok is False for _, ok, _ in results)
+    from flagpipe.core.dir_probe import directory_problem
+
+    dir_problem = directory_problem(loaded.directory) if loaded.config.mode != "never" else None
+    problems = sum(ok is False for _, ok, _ in results) + (dir_problem is not None)
     failed_plugins = [{"plugin": r.provider, "error": r.error} for r in loaded.plugins.failed]
     if as_json:
         callbacks = [
             {"name": e.name, "type": e.type_name, "provided_by": e.callback_type.plugin.provider, "ok": ok, "health": h}
             for e, ok, h in results
         ]
-        summary = {"config": str(loaded.source), "mode": loaded.config.mode, "dir": str(loaded.directory)}
+        summary = {
+            "config": str(loaded.source),
+            "mode": loaded.config.mode,
+            "dir": str(loaded.directory),
+            "dir_problem": dir_problem,
+        }
         print_json({**summary, "callbacks": callbacks, "failed_plugins": failed_plugins})
     else:
-        print_line(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+        if dir_problem is None:
+            print_line(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+        else:
+            print_line(Text.assemble(("dir unusable:", "red"), f" {loaded.directory}: "), dir_problem)
         rows: list[list[str | Text]] = [
             [e.name, e.type_name, e.callback_type.plugin.provider, Text(f"failed: {h}", "red") if ok is False else h]
             for e, ok, h in results

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
-from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, FlagpipeConfig
+from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, REVEAL_SECRETS, FlagpipeConfig
 from flagpipe.config.yaml_source import interpolate, parse_yaml
 from flagpipe.core.host import PluginError, PluginHost, create_plugin_host
 from flagpipe.core.policy import PolicyLayer, resolve_policy
@@ -189,6 +189,7 @@ def _resolve_chain(
             )
             continue
         names.add(name)
+        item.attach_settings(settings)
         entries.append(ChainEntry(name, callback_type, settings, item.when))
     if problems:
         raise ConfigError(problems)
@@ -301,7 +302,9 @@ def resolve_config(
     if isinstance(config, LoadedConfig):
         return config
     data: dict[str, Any] = (
-        config.model_dump(mode="json", exclude_unset=True) if isinstance(config, FlagpipeConfig) else dict(config or {})
+        config.model_dump(mode="json", exclude_unset=True, context=REVEAL_SECRETS)
+        if isinstance(config, FlagpipeConfig)
+        else dict(config or {})
     )
     data.update({k: _plain(v) for k, v in (overrides or {}).items() if v is not None})
     return load_config(data=data, plugins=plugins, env=env)

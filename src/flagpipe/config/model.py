@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FieldSerializationInfo,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
 from flagpipe.core.routing import When
+from flagpipe.core.secrets import mask_settings, mask_userinfo_in
 from flagpipe.core.settings import DeliveryConfig, RetentionConfig
 
 #: The config file flagpipe looks for when none is named.
@@ -18,6 +32,8 @@ DEFAULT_CONFIG_NAME = "flagging.yaml"
 ENV_MODE = "FLAGPIPE_MODE"
 #: Environment variable naming the config file when none is given.
 ENV_CONFIG = "FLAGPIPE_CONFIG"
+#: Serialization context that keeps secrets (``model_dump(context=REVEAL_SECRETS)``), for round trips only.
+REVEAL_SECRETS = {"reveal_secrets": True}
 #: Keys of a callback chain item that belong to flagpipe, not to the callback's settings.
 CHAIN_KEYS = ("type", "name", "when")
 
@@ -76,6 +92,29 @@ class ChainItem(BaseModel):
         repr=False,  # raw values: secrets are masked only once the callback's Settings validate them
         description="The callback's own settings.",
     )
+    #: The settings as the callback's own model validated them (secrets as ``SecretStr``), once resolved.
+    _validated: BaseModel | None = PrivateAttr(default=None)
+
+    def attach_settings(self, settings: BaseModel) -> None:
+        """Keep the validated settings, so that dumps show their secrets masked the way the callback declares."""
+        self._validated = settings
+
+    @field_serializer("settings")
+    def _masked_settings(self, value: dict[str, Any], info: FieldSerializationInfo) -> Any:
+        """Secrets masked in every dump, unless the context is :data:`REVEAL_SECRETS`."""
+        if isinstance(info.context, dict) and info.context.get("reveal_secrets"):
+            return value
+        if self._validated is None:
+            return mask_settings(value)
+        return mask_userinfo_in(self._validated.model_dump(mode="json", include=set(value)))
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dump in the YAML's shape (settings beside ``type``), so a dump validates back into the same item."""
+        data = handler(self)
+        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+            data = {**{k: v for k, v in data.items() if k != "settings"}, **data["settings"]}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -87,6 +126,11 @@ class ChainItem(BaseModel):
             own["settings"] = {k: v for k, v in data.items() if k not in CHAIN_KEYS}
             return own
         return data
+
+
+def _repeated(items: Iterable[str]) -> list[str]:
+    """The items given more than once, sorted (one pass: linear in the number of items)."""
+    return sorted(item for item, count in Counter(items).items() if count > 1)
 
 
 class FlagpipeConfig(BaseModel):
@@ -135,8 +179,7 @@ class FlagpipeConfig(BaseModel):
     @classmethod
     def _unique_options(cls, value: tuple[OptionChoice, ...]) -> tuple[OptionChoice, ...]:
         for attribute in ("label", "value"):
-            seen = [getattr(o, attribute) for o in value]
-            repeated = sorted({s for s in seen if seen.count(s) > 1})
+            repeated = _repeated(getattr(o, attribute) for o in value)
             if repeated:
                 raise ValueError(f"option {attribute}s must be unique; repeated: {', '.join(repeated)}")
         return value
@@ -144,8 +187,7 @@ class FlagpipeConfig(BaseModel):
     @field_validator("fields")
     @classmethod
     def _unique_fields(cls, value: tuple[FieldDeclaration, ...] | None) -> tuple[FieldDeclaration, ...] | None:
-        names = [f.name for f in value or ()]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = _repeated(f.name for f in value or ())
         if repeated:
             raise ValueError(f"field names must be unique; repeated: {', '.join(repeated)}")
         return value

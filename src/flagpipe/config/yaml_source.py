@@ -15,11 +15,86 @@ if TYPE_CHECKING:
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
-    """Parse YAML text; return the data and a map from each key path to its 1-based line."""
+#: The deepest nesting a config may have (a real one needs fewer than ten levels).
+MAX_DEPTH = 64
+#: The most values a config may expand to once aliases are followed (an alias bomb expands to billions).
+MAX_NODES = 500_000
+
+
+class _RefusedError(Exception):
+    """A structure too deep or too large, found at ``line``."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses nesting deeper than :data:`MAX_DEPTH` while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise _RefusedError(line, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """How many nodes ``node`` stands for once every alias is followed (memoized: linear in the graph)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise _RefusedError(node.start_mark.line + 1, "an alias refers to a node that contains it (a recursive alias)")
+    open_nodes.add(key)
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    open_nodes.discard(key)
+    sizes[key] = size
+    if size > MAX_NODES:
+        raise _RefusedError(
+            node.start_mark.line + 1,
+            f"expands to more than {MAX_NODES:,} values once aliases are followed (an alias bomb?)",
+        )
+    return size
+
+
+def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+    """Compose and construct the document once, bounded in depth and in expanded size."""
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _expanded_size(node, {}, set())
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML text; return the data and a map from each key path to its 1-based line.
+
+    :raises ConfigError: invalid YAML, nesting deeper than :data:`MAX_DEPTH`, more than
+        :data:`MAX_NODES` values once aliases are followed, a recursive alias, or a duplicate key.
+    """
+    try:
+        data, node = _compose(text)
+    except _RefusedError as exc:
+        raise ConfigError([ConfigProblem(source, exc.line, (), f"refused: {exc.message}")]) from None
+    except RecursionError:
+        raise ConfigError([ConfigProblem(source, None, (), "refused: nested too deep")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +26,23 @@ class CallbackSettings(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Any:
+        """Fields for ``repr``, with any password written into a URL masked (``https://u:***@host``)."""
+        from flagpipe.core.secrets import mask_userinfo
+
+        for name, value in super().__repr_args__():
+            yield name, mask_userinfo(value) if isinstance(value, str) else value
+
+    @model_serializer(mode="wrap")
+    def _mask_url_passwords(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        """Dumps hide a password written into any URL, unless the context asks for secrets."""
+        from flagpipe.core.secrets import mask_userinfo_in
+
+        dumped = handler(self)
+        if isinstance(info.context, dict) and info.context.get("reveal_secrets"):
+            return dumped
+        return mask_userinfo_in(dumped)
 
 
 class DeliveryError(Exception):

@@ -19,7 +19,16 @@ from flagpipe.data.records import SourceError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["convert", "file_cell", "infer_kind", "is_aware", "read_csv_rows", "row_key", "typed_fields"]
+__all__ = [
+    "convert",
+    "file_cell",
+    "file_inside",
+    "infer_kind",
+    "is_aware",
+    "read_csv_rows",
+    "row_key",
+    "typed_fields",
+]
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
@@ -65,7 +74,11 @@ def _resolve_file(cell: str, base: Path) -> Path:
 
 
 def file_cell(cell: str, base: Path) -> Path | None:
-    """The file a cell refers to (a path or a Gradio 4 FileData JSON), or None if it is not one that exists."""
+    """The existing file a cell names (a path or a Gradio 4 FileData JSON), or None if it names none.
+
+    Reading only: the file may be anywhere (an export names the flagging directory's files). To take
+    files *in*, use :func:`file_inside`.
+    """
     text = cell
     if cell.startswith("{"):
         try:
@@ -75,13 +88,31 @@ def file_cell(cell: str, base: Path) -> Path | None:
         if not (isinstance(payload, dict) and isinstance(payload.get("path"), str)):
             return None
         text = payload["path"]
-    if not text or "\n" in text:
+    if not text or "\n" in text or "\x00" in text:
         return None
     try:
         resolved = _resolve_file(text, base)
         return resolved if resolved.is_file() else None
     except (OSError, ValueError):
         return None
+
+
+def file_inside(cell: str, base: Path) -> tuple[Path | None, Path | None]:
+    """``(file, outside)``: the file a cell names if it is inside ``base``, else the file outside it.
+
+    Symbolic links are resolved first, so neither ``../../etc/passwd``, nor ``/etc/hostname``, nor a
+    link inside ``base`` that points out of it counts as a file of the folder.
+    """
+    found = file_cell(cell, base)
+    if found is None:
+        return None, None
+    try:
+        real = found.resolve()
+        if real.is_relative_to(base.resolve()):
+            return real, None
+    except (OSError, RuntimeError):
+        pass
+    return None, found
 
 
 def infer_kind(cells: Sequence[str], base: Path) -> str:

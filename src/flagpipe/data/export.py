@@ -21,12 +21,14 @@ collect the columns, once to write); JSONL reads it once. Every pass streams the
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from flagpipe.core.sources import FlagSource
+from flagpipe.data.export_target import check_export_target
 from flagpipe.data.flagpipe_csv import write_csv
 from flagpipe.data.frame import Layout
 from flagpipe.data.jsonl import write_jsonl
@@ -96,23 +98,31 @@ def export_flags(
     embed_files: bool = False,
     batch: int = 2000,
     progress: Progress | None = None,
+    protected: Sequence[Path] = (),
 ) -> ExportReport:
     """Export the flags of ``source`` (a flagging directory or a flag source) to ``out`` (see the module docs).
 
     The filters are given to the source, which applies them where the data is (a database: in SQL).
-    The file is written next to ``out`` under a temporary name and renamed into place when complete.
-    A source given as an object is left open; a directory's journal is closed at the end.
+    The file is written next to ``out`` under a temporary name, flushed to disk and renamed into
+    place when complete: a reader sees the old file or the whole new one, never a part. A source
+    given as an object is left open; a directory's journal is closed at the end.
+
+    :param protected: more files never to overwrite (a callback's files, :func:`sink_files`).
+    :raises ValueError: when ``out`` is the journal, a file of the flagging directory or a protected file.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; expected one of {', '.join(FORMATS)}")
     if embed_files and format != "parquet":
         raise ValueError("embed_files works only with the parquet format")
     wanted = RecordFilter(since, options, apps).flag_filter()
+    directory = source.directory if isinstance(source, FlagSource) else source
+    target = check_export_target(Path(out), directory, protected)  # before the journal is opened
     flags = source if isinstance(source, FlagSource) else JournalSource(source)
     progress = progress or _NoProgress()
-    target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
         total = flags.count(wanted)
         if format == "jsonl":
@@ -126,9 +136,20 @@ def export_flags(
                 count = write_csv(records, layout, partial)
             else:
                 count = write_parquet(records, layout, partial, embed_files=embed_files, batch=batch)
+        _sync(partial)
         partial.replace(target)
     finally:
         if flags is not source:
             flags.close()
         partial.unlink(missing_ok=True)
-    return ExportReport(target, format, count)
+    return ExportReport(Path(out), format, count)
+
+
+def _sync(path: Path) -> None:
+    """Flush a written file to disk (so the rename never exposes a file whose data is not there yet),
+    with the permissions a new file gets (a temporary file starts private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod(0o666 & ~mask)
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.event import FILE_KINDS
+from flagpipe.data.csv_cells import file_inside
 from flagpipe.data.gradio_csv import gradio_csv_files, parse_gradio_csv
 from flagpipe.data.read import detect_csv_format
 from flagpipe.data.records import SourceError
@@ -69,22 +70,31 @@ def _csv_files(source: Path) -> list[Path]:
 
 
 def _values(
-    record: FlagRecord, schema: FlagSchema | None, warnings: list[str], where: str
+    record: FlagRecord, schema: FlagSchema | None, warnings: list[str], where: str, base: Path
 ) -> tuple[dict[str, Any], list[str]]:
-    """The row's values for ``Flagger.flag`` (declared text fields get the cell as written), and missing files."""
+    """The row's values for ``Flagger.flag`` (declared text fields get the cell as written), and missing files.
+
+    Only files inside ``base`` (the imported folder, symlinks resolved) are imported; a cell naming a
+    file anywhere else stays text (or, in a declared file field, is stored without it), with a warning.
+    """
     values: dict[str, Any] = {}
     missing: list[str] = []
     for name, kind, value in record.fields:
         declared = schema.get(name) if schema is not None else None
         declared_kind = declared.kind if declared is not None else None
         raw = record.raw.get(name, "")
-        if declared_kind == "text":
+        found, outside = file_inside(raw, base) if raw else (None, None)
+        if outside is not None:
+            kept = "" if declared_kind in FILE_KINDS else ", kept as text"
+            warnings.append(f"{where}: field {name!r} names {raw!r}, a file outside {base}; not imported{kept}")
+        if declared_kind == "text" or (outside is not None and declared_kind not in FILE_KINDS):
             values[name] = raw
         elif kind == "file" or declared_kind in FILE_KINDS:
-            if value is None and raw:
+            if found is None and raw:
                 missing.append(raw)
-                warnings.append(f"{where}: file {raw!r} of field {name!r} not found; stored without it")
-            values[name] = Path(value) if value is not None else None
+                if outside is None:
+                    warnings.append(f"{where}: file {raw!r} of field {name!r} not found; stored without it")
+            values[name] = found
         else:
             values[name] = value
     return values, missing
@@ -139,7 +149,7 @@ def _import_row(
     where: str,
     report: ImportReport,
 ) -> None:
-    values, missing = _values(record, flagger.schema, report.warnings, where)
+    values, missing = _values(record, flagger.schema, report.warnings, where, path.parent.resolve())
     metadata: dict[str, Any] = {"imported_from": str(path.resolve()), "source_row": record.source_key}
     if missing:
         metadata["missing_files"] = missing

@@ -76,3 +76,27 @@ def test_the_filter_is_installed_once_when_a_client_opens(httpserver: HTTPServer
     finally:
         for callback in callbacks:
             callback.close()
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "path"), [("alice:pw-hunter2", "/hook"), ("bot:pw-hunter2", ""), ("pw-hunter2:pw-hunter2", "/h?x=1")]
+)
+def test_a_password_in_the_url_stays_out_of_logs_errors_and_repr(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture, userinfo: str, path: str
+) -> None:
+    import flagpipe
+
+    httpserver.expect_request(path or "/", method="POST").respond_with_data("no", status=500)
+    url = httpserver.url_for(path).replace("://", f"://{userinfo}@", 1)
+    callback = WebhookCallback(WebhookSettings(url=url, timeout=5))
+    with caplog.at_level(logging.DEBUG):
+        try:
+            with pytest.raises(flagpipe.RetryableError) as caught:
+                callback.deliver([flagpipe.FlagEvent()])
+        finally:
+            callback.close()
+    assert httpserver.log[0][0].authorization is not None  # the credentials were used ...
+    shown = [str(caught.value), repr(callback), repr(callback.settings), callback.settings.model_dump_json()]
+    shown += [record.getMessage() for record in caplog.records if not record.name.startswith("werkzeug")]
+    assert any("HTTP Request" in line for line in shown)
+    assert not [line for line in shown if "pw-hunter2" in line]  # ... and never shown

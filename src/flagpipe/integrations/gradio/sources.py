@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flagpipe.config.loader import LoadedConfig, load_config
-from flagpipe.config.model import FlagpipeConfig
+from flagpipe.config.model import REVEAL_SECRETS, FlagpipeConfig
 from flagpipe.flagger import Flagger
 
 __all__ = ["ConfigSource", "config_of", "load_source"]
@@ -29,7 +29,7 @@ def load_source(
     if isinstance(config, (str, os.PathLike)):
         return load_config(config, env=env)
     if isinstance(config, FlagpipeConfig):
-        return load_config(data=config.model_dump(mode="json", exclude_unset=True), env=env)
+        return load_config(data=config.model_dump(mode="json", exclude_unset=True, context=REVEAL_SECRETS), env=env)
     return load_config(data=dict(config or {}), env=env)
 
 

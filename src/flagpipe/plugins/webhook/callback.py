@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import flagpipe
-from flagpipe.plugins.webhook.guard import DestinationGuard
+from flagpipe.plugins.webhook.guard import DestinationGuard, guarded_transport
 from flagpipe.plugins.webhook.payloads import bodies, encode
 from flagpipe.plugins.webhook.rate_limit import RateLimiter
 from flagpipe.plugins.webhook.redaction import mask_http_logs, redact_url, scrub, secret_parts
@@ -45,7 +44,7 @@ class WebhookCallback(flagpipe.Callback[WebhookSettings]):
         self._safe_url = redact_url(self._url)
         self._rate = settings.requests_per_second()
         #: The address check every request passes, redirects included.
-        self.guard = DestinationGuard(settings.allow_addresses)
+        self.guard = DestinationGuard(settings.allow_addresses, refuse_private=settings.private_addresses == "refuse")
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Open the HTTP client (once; a second call keeps it)."""
@@ -63,6 +62,7 @@ class WebhookCallback(flagpipe.Callback[WebhookSettings]):
             self._client = httpx.Client(
                 timeout=self.settings.timeout,
                 follow_redirects=self.settings.follow_redirects,
+                transport=guarded_transport(self.guard),
                 event_hooks={"request": [self.guard.on_request]},
             )
         return self._client
@@ -104,9 +104,9 @@ class WebhookCallback(flagpipe.Callback[WebhookSettings]):
         """Resolve the host and open a TCP connection to it, without sending a flag."""
         parts = urlsplit(self._url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.guard.check(self._url)
+        self.guard.check_host(self._url)
         try:
-            with socket.create_connection((parts.hostname or "", port), timeout=self.settings.timeout):
+            with self.guard.connect(parts.hostname or "", port, self.settings.timeout, self._safe_url):
                 pass
         except OSError as exc:
             raise flagpipe.RetryableError(f"cannot connect to {self._safe_url}: {exc}") from None

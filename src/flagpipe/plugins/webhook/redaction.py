@@ -33,10 +33,12 @@ def redact_url(url: str) -> str:
 
 
 def secret_parts(url: str, header_values: Iterable[str]) -> set[str]:
-    """The strings to mask wherever they appear: the URL, its path and query, their long parts, header values."""
+    """The strings to mask wherever they appear: the URL, its userinfo, path, query, their long parts, headers."""
     values = list(header_values)
     parts = urlsplit(url)
     pieces = {url, parts.path, parts.query, *values}
+    if parts.password:
+        pieces |= {parts.password, f"{parts.username or ''}:{parts.password}", parts.netloc.rpartition("@")[0]}
     pieces |= {segment for segment in parts.path.split("/") if len(segment) >= 8}
     pieces |= {pair.partition("=")[2] for pair in parts.query.split("&")}
     pieces |= {word for value in values for word in value.split() if len(word) >= 8}

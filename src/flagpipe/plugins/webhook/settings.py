@@ -50,7 +50,11 @@ class WebhookSettings(flagpipe.CallbackSettings):
     )
     allow_addresses: list[str] = Field(
         default_factory=list,
-        description="Hosts or networks (CIDR) allowed even though they are link-local or cloud metadata.",
+        description="Hosts, addresses or networks (CIDR) allowed even though a range rule refuses them.",
+    )
+    private_addresses: Literal["allow", "refuse"] = Field(
+        default="allow",
+        description="refuse: also refuse loopback, private (RFC 1918, fc00::/7), shared and site-local addresses.",
     )
     follow_redirects: bool = Field(default=False, description="Follow redirects (off: a redirect is an error).")
 

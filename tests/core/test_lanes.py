@@ -271,6 +271,35 @@ def test_time_batching_callbacks_get_one_batch_per_interval(tmp_path: Path, plug
     assert all(gap >= 0.29 for gap in gaps)  # never two batches within one interval
 
 
+def test_batching_by_time_resumes_after_a_flush(tmp_path: Path, plugins: PluginHost) -> None:
+    batches: list[list[str]] = []
+
+    class Hourly(flagpipe.Callback[flagpipe.CallbackSettings]):
+        type_name = "hourly"
+        Settings = flagpipe.CallbackSettings
+        batch_interval = 3600.0
+
+        def deliver(self, events: Sequence[flagpipe.FlagEvent]) -> None:
+            batches.append([e.id for e in events])
+
+    class Plugin:
+        @flagpipe.hookimpl
+        def flagpipe_register_callbacks(self) -> list[type[flagpipe.Callback[Any]]]:
+            return [Hourly]
+
+    with (
+        plugins.registered(Plugin()),
+        Flagger({"dir": str(tmp_path), "callbacks": ["hourly"]}, plugins=plugins) as flagger,
+    ):
+        first = [flagger.flag({"n": n}).id for n in range(2)]
+        assert flagger.flush(timeout=30)
+        assert batches == [first]  # a flush delivers at once, whatever the interval
+        later = [flagger.flag({"n": n}).id for n in range(2)]
+        time.sleep(0.5)  # several lingers: a lane still in a hurry would have delivered by now
+        assert batches == [first]  # then the lane waits for its interval again
+    assert batches == [first, later]  # close() delivers the rest
+
+
 def _status(directory: Path) -> list[Any]:
     from flagpipe.core.journal import Journal
 

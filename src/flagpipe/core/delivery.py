@@ -172,16 +172,20 @@ class Dispatcher:
         target = self.journal.max_seq()
         for lane in self.lanes:
             lane.urgent = True  # time-batching callbacks deliver what is pending at once
-        if self.config.mode == "inline" or not self._threads:
-            self.drain(ignore_backoff=False, deadline=deadline)
-        else:
-            for wake in self._wake.values():
-                wake.set()
-            while time.monotonic() < deadline:
-                if all(lane.caught_up(target) or self._waiting(lane, deadline) for lane in self.lanes):
-                    break
-                time.sleep(0.01)
-        return all(lane.caught_up(target) for lane in self.lanes)
+        try:
+            if self.config.mode == "inline" or not self._threads:
+                self.drain(ignore_backoff=False, deadline=deadline)
+            else:
+                for wake in self._wake.values():
+                    wake.set()
+                while time.monotonic() < deadline:
+                    if all(lane.caught_up(target) or self._waiting(lane, deadline) for lane in self.lanes):
+                        break
+                    time.sleep(0.01)
+            return all(lane.caught_up(target) for lane in self.lanes)
+        finally:
+            for lane in self.lanes:
+                lane.urgent = False  # after the flush, batching by time resumes
 
     def _waiting(self, lane: Lane, deadline: float) -> bool:
         """True when a lane backs off past ``deadline`` (monotonic); a lane another process holds is waited for."""

@@ -97,3 +97,29 @@ def test_other_urls_are_not_this_plugins(plugins: PluginHost) -> None:
     assert not recognises("/a/local/path")
     assert open_source("sqlite:///flags.db", {}) is None
     assert recognises("S3://bucket/flags/")
+
+
+def test_duckdb_reads_the_bucket_directly(s3: object, tmp_path: Path, plugins: PluginHost) -> None:
+    """docs/parquet.md's DuckDB recipe, against the same S3 endpoint (httpfs from its PyPI package)."""
+    duckdb = pytest.importorskip("duckdb")
+    httpfs = pytest.importorskip("duckdb_extension_httpfs")
+    from .conftest import KEY, SECRET, new_bucket
+    from .targets import Target
+
+    bucket = new_bucket(s3)  # type: ignore[arg-type]
+    target = Target(f"s3://{bucket}/flags/", s3.options())  # type: ignore[attr-defined]
+    ids = _flag(target, tmp_path / "flags", plugins)
+    extension = next(Path(httpfs.__file__).parent.glob(f"extensions/v{duckdb.__version__}/httpfs.duckdb_extension"))
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{extension}'")
+    endpoint = s3.endpoint.removeprefix("http://")  # type: ignore[attr-defined]
+    con.execute(
+        f"CREATE SECRET lake (TYPE s3, KEY_ID '{KEY}', SECRET '{SECRET}', REGION 'us-east-1', "
+        f"ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false)"
+    )
+    rows = con.execute(
+        f"SELECT id, option FROM read_parquet('s3://{bucket}/flags/*/**/*.parquet', hive_partitioning = true) "
+        "ORDER BY timestamp, id"
+    ).fetchall()
+    assert [r[0] for r in rows] == ids
+    assert [r[1] for r in rows] == ["wrong", "rude", None] * 2

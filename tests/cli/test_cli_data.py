@@ -11,10 +11,10 @@ from click.testing import CliRunner
 pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
+from tests.data.conftest import build_journal
+
 from flagpipe import read_flags
 from flagpipe.cli import cli
-
-from .conftest import build_journal
 
 if TYPE_CHECKING:
     from pathlib import Path

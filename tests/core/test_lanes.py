@@ -300,6 +300,34 @@ def test_batching_by_time_resumes_after_a_flush(tmp_path: Path, plugins: PluginH
     assert batches == [first, later]  # close() delivers the rest
 
 
+@pytest.mark.parametrize("permanent", [False, True])
+def test_a_password_in_a_delivery_error_is_masked_everywhere(
+    tmp_path: Path, plugins: PluginHost, caplog: pytest.LogCaptureFixture, permanent: bool
+) -> None:
+    error = flagpipe.PermanentError if permanent else flagpipe.RetryableError
+
+    class Leaky(flagpipe.Callback[flagpipe.CallbackSettings]):
+        type_name = "leaky"
+        Settings = flagpipe.CallbackSettings
+
+        def deliver(self, events: Sequence[flagpipe.FlagEvent]) -> None:
+            raise error("POST https://bot:hunter2@hooks.example/abc failed: 503")
+
+    class Plugin:
+        @flagpipe.hookimpl
+        def flagpipe_register_callbacks(self) -> list[type[flagpipe.Callback[Any]]]:
+            return [Leaky]
+
+    config = {"dir": str(tmp_path), "callbacks": ["leaky"], "delivery": {"mode": "inline"}}
+    with caplog.at_level("WARNING"), plugins.registered(Plugin()), Flagger(config, plugins=plugins) as flagger:
+        receipt = flagger.flag({"n": 1})
+        statuses = flagger.journal.status()  # type: ignore[union-attr]
+        dead = flagger.journal.dead_letters()  # type: ignore[union-attr]
+    shown = [receipt.failed["leaky"], caplog.text, *(s.last_error or "" for s in statuses), *(d.error for d in dead)]
+    assert "https://bot:***@hooks.example/abc" in receipt.failed["leaky"]
+    assert not [text for text in shown if "hunter2" in text]
+
+
 def _status(directory: Path) -> list[Any]:
     from flagpipe.core.journal import Journal
 

@@ -22,6 +22,7 @@ from flagpipe.core.callback import DeliveryError, DestinationDisabledError, Perm
 from flagpipe.core.guard import CallGuard
 from flagpipe.core.journal_records import UndecodableEventError
 from flagpipe.core.schema import FlagSchema
+from flagpipe.core.secrets import mask_userinfo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,8 +40,13 @@ log = logging.getLogger("flagpipe.delivery")
 
 
 def describe_error(exc: BaseException) -> str:
-    """A one-line description of a delivery error (the callback's own message for its errors)."""
-    return str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    """A one-line description of a delivery error (the callback's own message for its errors).
+
+    A password in a URL the message quotes is masked (``https://user:***@host/``): the text goes to
+    logs, the journal's ``last_error`` and dead letters, ``flagpipe status`` and receipts.
+    """
+    text = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    return mask_userinfo(text)
 
 
 def lane_fingerprint(type_name: str, settings: BaseModel) -> str:

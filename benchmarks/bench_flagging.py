@@ -270,7 +270,10 @@ def latency_section(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp, slow_sink(1.0) as url:
             config = {
                 "dir": tmp,
-                "callbacks": [{"type": "csv"}, {"type": "webhook", "url": url, "rate_limit": 1000, "batch": True}],
+                "callbacks": [
+                    {"type": "csv"},
+                    {"type": "webhook", "url": url, "private_addresses": "allow", "rate_limit": 1000, "batch": True},
+                ],
                 "delivery": {"grace": 0},
             }
             times = []

@@ -163,7 +163,7 @@ def test_a_flagger_built_from_a_config_model_still_gets_its_secrets(tmp_path, ht
 
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     url = httpserver.url_for("/hook").replace("://", f"://bot:{PASSWORD}@", 1)
-    chain = [{"type": "webhook", "url": url}]
+    chain = [{"type": "webhook", "private_addresses": "allow", "url": url}]
     config = FlagpipeConfig.model_validate({"dir": str(tmp_path), "callbacks": chain, "delivery": {"mode": "inline"}})
     with flagpipe.Flagger(config) as flagger:
         assert flagger.flag({"x": 1}).stored

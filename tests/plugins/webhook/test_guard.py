@@ -167,7 +167,9 @@ def deliver(callback: WebhookCallback) -> None:
 )
 def test_a_redirect_hop_to_a_refused_address_is_refused(httpserver: HTTPServer, target: str) -> None:
     httpserver.expect_request("/hook").respond_with_data("", status=307, headers={"Location": target})
-    callback = WebhookCallback(WebhookSettings(url=httpserver.url_for("/hook"), follow_redirects=True, timeout=5))
+    callback = WebhookCallback(
+        WebhookSettings(private_addresses="allow", url=httpserver.url_for("/hook"), follow_redirects=True, timeout=5)
+    )
     callback.guard.resolve = Resolver(metadata_test=[["169.254.169.254"]])
     with pytest.raises(flagpipe.PermanentError, match=r"refusing .*169.254.169.254|a9fe"):
         deliver(callback)
@@ -192,7 +194,11 @@ def test_a_redirect_from_an_allowed_internal_host_to_another_is_refused(httpserv
 def test_a_followed_redirect_to_an_allowed_place_delivers(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/old").respond_with_data("", status=308, headers={"Location": "/new"})
     httpserver.expect_request("/new", method="POST").respond_with_data("ok")
-    deliver(WebhookCallback(WebhookSettings(url=httpserver.url_for("/old"), follow_redirects=True)))
+    deliver(
+        WebhookCallback(
+            WebhookSettings(private_addresses="allow", url=httpserver.url_for("/old"), follow_redirects=True)
+        )
+    )
     assert [request.path for request, _ in httpserver.log] == ["/old", "/new"]
 
 
@@ -205,7 +211,9 @@ def test_dns_rebinding_gains_nothing(httpserver: HTTPServer) -> None:
     """
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok", headers={"Connection": "close"})
     resolver = Resolver(rebind_test=[["127.0.0.1"], ["169.254.169.254"]])
-    callback = WebhookCallback(WebhookSettings(url=f"http://rebind.test:{httpserver.port}/hook", timeout=5))
+    callback = WebhookCallback(
+        WebhookSettings(private_addresses="allow", url=f"http://rebind.test:{httpserver.port}/hook", timeout=5)
+    )
     callback.guard.resolve = resolver
     try:
         callback.deliver([flagpipe.FlagEvent()])
@@ -219,7 +227,9 @@ def test_dns_rebinding_gains_nothing(httpserver: HTTPServer) -> None:
 
 
 def test_the_health_check_connects_through_the_guard(httpserver: HTTPServer) -> None:
-    callback = WebhookCallback(WebhookSettings(url=f"http://rebind.test:{httpserver.port}/hook"))
+    callback = WebhookCallback(
+        WebhookSettings(private_addresses="allow", url=f"http://rebind.test:{httpserver.port}/hook")
+    )
     callback.guard.resolve = Resolver(rebind_test=[["127.0.0.1"], ["169.254.169.254"]])
     assert callback.healthcheck() == f"http://rebind.test:{httpserver.port}/… reachable"
     with pytest.raises(flagpipe.PermanentError, match="cloud metadata address"):
@@ -231,7 +241,7 @@ def test_environment_proxies_are_not_used(httpserver: HTTPServer, monkeypatch: p
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("NO_PROXY", "")
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    deliver(WebhookCallback(WebhookSettings(url=httpserver.url_for("/hook"))))
+    deliver(WebhookCallback(WebhookSettings(private_addresses="allow", url=httpserver.url_for("/hook"))))
     assert len(httpserver.log) == 1
 
 
@@ -244,3 +254,19 @@ def test_the_security_page_lists_every_refused_range() -> None:
             assert f"`{network}`" in page, network
     for address in METADATA_ADDRESSES:
         assert f"`{address}`" in page, address
+
+
+def test_loopback_and_private_ranges_are_refused_by_default(httpserver: HTTPServer) -> None:
+    """A webhook reaches this host or a private network only when its config says so."""
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    default = WebhookCallback(WebhookSettings(url=httpserver.url_for("/hook"), timeout=5))
+    assert default.settings.private_addresses == "refuse"
+    with pytest.raises(flagpipe.PermanentError, match=r"refusing a connection to .*a loopback address"):
+        deliver(default)
+    assert httpserver.log == []  # nothing was sent
+    for opened in (
+        WebhookSettings(url=httpserver.url_for("/hook"), private_addresses="allow", timeout=5),
+        WebhookSettings(url=httpserver.url_for("/hook"), allow_addresses=["127.0.0.0/8", "localhost"], timeout=5),
+    ):
+        deliver(WebhookCallback(opened))
+    assert len(httpserver.log) == 2

@@ -64,7 +64,10 @@ def test_importing_the_plugin_changes_no_logging_configuration() -> None:
 
 
 def test_the_filter_is_installed_once_when_a_client_opens(httpserver: HTTPServer) -> None:
-    callbacks = [WebhookCallback(WebhookSettings(url=httpserver.url_for(f"/hook/secret-{n}"))) for n in range(3)]
+    callbacks = [
+        WebhookCallback(WebhookSettings(private_addresses="allow", url=httpserver.url_for(f"/hook/secret-{n}")))
+        for n in range(3)
+    ]
     for callback in callbacks:
         callback._ensure_client()
     try:
@@ -88,7 +91,7 @@ def test_a_password_in_the_url_stays_out_of_logs_errors_and_repr(
 
     httpserver.expect_request(path or "/", method="POST").respond_with_data("no", status=500)
     url = httpserver.url_for(path).replace("://", f"://{userinfo}@", 1)
-    callback = WebhookCallback(WebhookSettings(url=url, timeout=5))
+    callback = WebhookCallback(WebhookSettings(private_addresses="allow", url=url, timeout=5))
     with caplog.at_level(logging.DEBUG):
         try:
             with pytest.raises(flagpipe.RetryableError) as caught:

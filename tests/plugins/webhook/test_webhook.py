@@ -85,7 +85,7 @@ def flagger_for(
     config = {
         "dir": str(tmp_path),
         "options": ["wrong sign", "other"],
-        "callbacks": [{"type": "csv"}, {"type": "webhook", "url": url, **settings}],
+        "callbacks": [{"type": "csv"}, {"type": "webhook", "private_addresses": "allow", "url": url, **settings}],
         "delivery": {"mode": mode, "retry": FAST, "grace": grace},
     }
     return Flagger(config, plugins=plugins)
@@ -146,6 +146,7 @@ def test_slack_and_discord_shapes(tmp_path: Path, plugins: PluginHost, httpserve
         "callbacks": [
             {
                 "type": "webhook",
+                "private_addresses": "allow",
                 "name": "slack",
                 "url": httpserver.url_for("/slack"),
                 "format": "slack",
@@ -153,6 +154,7 @@ def test_slack_and_discord_shapes(tmp_path: Path, plugins: PluginHost, httpserve
             },
             {
                 "type": "webhook",
+                "private_addresses": "allow",
                 "name": "discord",
                 "url": httpserver.url_for("/discord"),
                 "format": "discord",
@@ -302,6 +304,7 @@ def test_secrets_never_show(
         "callbacks:\n"
         "  - type: webhook\n"
         "    url: ${HOOK_URL}\n"
+        "    private_addresses: allow\n"
         "    headers: {Authorization: '${HOOK_AUTH}'}\n"
         f"    secret: {SECRET}\n",
         encoding="utf-8",
@@ -324,13 +327,19 @@ def test_secrets_never_show(
 
 
 def test_ssrf_guard(plugins: PluginHost) -> None:
-    metadata = WebhookCallback(WebhookSettings(url="http://169.254.169.254/latest/meta-data"))
+    metadata = WebhookCallback(
+        WebhookSettings(private_addresses="allow", url="http://169.254.169.254/latest/meta-data")
+    )
     event = flagpipe.FlagEvent()
     with pytest.raises(flagpipe.PermanentError, match=r"169.254.169.254, a cloud metadata address"):
         metadata.deliver([event])
     with pytest.raises(flagpipe.PermanentError, match="cloud metadata host"):
-        WebhookCallback(WebhookSettings(url="http://metadata.google.internal/")).deliver([event])
-    allowed = WebhookCallback(WebhookSettings(url="http://169.254.169.254/", allow_addresses=["169.254.0.0/16"]))
+        WebhookCallback(WebhookSettings(private_addresses="allow", url="http://metadata.google.internal/")).deliver(
+            [event]
+        )
+    allowed = WebhookCallback(
+        WebhookSettings(private_addresses="allow", url="http://169.254.169.254/", allow_addresses=["169.254.0.0/16"])
+    )
     allowed.guard.check("http://169.254.169.254/")  # no error: allow-listed on purpose
     metadata.close()
     allowed.close()
@@ -352,10 +361,10 @@ def test_settings_validation() -> None:
 
 
 def test_healthcheck(httpserver: HTTPServer) -> None:
-    ok = WebhookCallback(WebhookSettings(url=httpserver.url_for("/hook")))
+    ok = WebhookCallback(WebhookSettings(private_addresses="allow", url=httpserver.url_for("/hook")))
     assert "reachable" in (ok.healthcheck() or "")
     assert len(httpserver.log) == 0  # no fake flag was sent
-    closed = WebhookCallback(WebhookSettings(url="http://127.0.0.1:9/hook", timeout=2))
+    closed = WebhookCallback(WebhookSettings(private_addresses="allow", url="http://127.0.0.1:9/hook", timeout=2))
     with pytest.raises(flagpipe.RetryableError, match="cannot connect"):
         closed.healthcheck()
 

@@ -50,7 +50,11 @@ class TestWebhookContract(CallbackContract):
         yield
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
-        return {"url": self.url, "headers": {"Authorization": "Bearer contract-secret-token"}}
+        return {
+            "url": self.url,
+            "headers": {"Authorization": "Bearer contract-secret-token"},
+            "private_addresses": "allow",  # the receiver listens on 127.0.0.1
+        }
 
     def stored_ids(self, directory: Path) -> list[str]:
         return list(self.receiver.ids)

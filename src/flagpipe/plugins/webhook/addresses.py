@@ -44,7 +44,7 @@ ALWAYS_REFUSED: tuple[tuple[str, tuple[Network, ...]], ...] = (
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
 )
-#: Refused only with ``private_addresses: refuse``: (what it is, its networks).
+#: Refused unless ``private_addresses: allow`` (the default refuses them): (what it is, its networks).
 PRIVATE: tuple[tuple[str, tuple[Network, ...]], ...] = (
     ("loopback", _nets("127.0.0.0/8", "::1/128")),
     ("private", _nets("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")),

@@ -53,8 +53,9 @@ class WebhookSettings(flagpipe.CallbackSettings):
         description="Hosts, addresses or networks (CIDR) allowed even though a range rule refuses them.",
     )
     private_addresses: Literal["allow", "refuse"] = Field(
-        default="allow",
-        description="refuse: also refuse loopback, private (RFC 1918, fc00::/7), shared and site-local addresses.",
+        default="refuse",
+        description="refuse (the default): also refuse loopback, private (RFC 1918, fc00::/7), shared and "
+        "site-local addresses; allow: let an internal webhook reach them (allow_addresses is narrower).",
     )
     follow_redirects: bool = Field(default=False, description="Follow redirects (off: a redirect is an error).")
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.plugins.replica import start_replica
 
 from flagpipe.core.journal import Journal
 from flagpipe.plugins.parquet.layout import parse_shard_name
@@ -26,14 +24,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-REPLICA = Path(__file__).with_name("replica.py")
 PER_REPLICA = 300
 
 
 def start(directory: Path, worker: str, settings: dict[str, object]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    args = [sys.executable, str(REPLICA), str(directory), str(PER_REPLICA), worker, json.dumps(settings)]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return start_replica(directory, PER_REPLICA, worker, {"type": "parquet", **settings}, {"poll_interval": 0.02})
 
 
 def finish(process: subprocess.Popen[str]) -> None:

@@ -6,17 +6,15 @@ journals hold (4 x 1,000), no id twice, and every flag whose ``flag()`` returned
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from tests.plugins.replica import start_replica
 
 from flagpipe.core.journal import Journal
 
@@ -27,15 +25,12 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-REPLICA = Path(__file__).with_name("replica.py")
 PER_REPLICA = 1000
 REPLICAS = 4
 
 
 def start(directory: Path, worker: str, settings: dict[str, object]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    args = [sys.executable, str(REPLICA), str(directory), str(PER_REPLICA), worker, json.dumps(settings)]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return start_replica(directory, PER_REPLICA, worker, {"type": "sql", **settings}, {"batch_size": 50})
 
 
 def journal_ids(directory: Path) -> list[str]:

@@ -11,11 +11,16 @@ from tests.server.conftest import BROWSER, ORIGIN, READER, auth, collector_confi
 from flagpipe.config.server_model import hash_key
 from flagpipe.server.idempotency import IDEMPOTENCY_PATH
 
+LIMITED = "limited-key-0123456789abcdef"
+
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
-    config = write_config(root, collector_config(root, rate_limit={"per_second": 1000, "burst": 1000}))
+    settings = collector_config(root, rate_limit={"per_second": 1000, "burst": 1000})
+    limited = {"id": "limited", "key": LIMITED, "scopes": ["flag"], "rate_limit": {"per_second": 0.001, "burst": 4}}
+    settings["server"]["keys"].append(limited)
+    config = write_config(root, settings)
     port = free_port()
     process = start_serve(config, port, workers=2)
     try:
@@ -67,6 +72,35 @@ def test_an_idempotency_key_is_shared_by_both_workers(two_workers):
             ids.add(answer.json()["id"])
     assert len(ids) == 1
     assert (root / "flagged" / IDEMPOTENCY_PATH).exists()
+
+
+def test_both_workers_share_one_rate_limit(two_workers):
+    url, _ = two_workers
+    statuses = []
+    for _ in range(12):  # new connections: the kernel spreads them over the workers
+        with httpx.Client(base_url=url, timeout=10) as http:
+            statuses.append(http.post("/v1/flags", json={"values": {}}, headers=auth(LIMITED)).status_code)
+    assert statuses.count(202) == 4 and statuses.count(429) == 8
+
+
+def accepted_total(http: httpx.Client) -> float:
+    """``flagpipe_flags_accepted_total`` as one worker's /metrics reports it."""
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith("flagpipe_flags_accepted_total "):
+            return float(line.split()[1])
+    raise AssertionError("no flagpipe_flags_accepted_total in /metrics")
+
+
+def test_any_worker_reports_the_counts_of_both(two_workers):
+    url, _ = two_workers
+    with httpx.Client(base_url=url, timeout=10) as http:
+        before = accepted_total(http)
+    for _ in range(8):  # new connections: the kernel spreads them over the workers
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.post("/v1/flags", json={"values": {"m": 1}}, headers=auth()).status_code == 202
+    for _ in range(4):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert accepted_total(http) == before + 8
 
 
 def test_body_caps_over_http(two_workers):

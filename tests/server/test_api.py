@@ -129,17 +129,29 @@ async def test_keys_401_403_and_the_apps_a_key_may_flag_for(client):
     assert (await client.get("/v1/flags/no-such-id", headers=auth(READER))).status_code == 404
 
 
-async def test_an_idempotency_key_returns_the_first_flag_and_stores_nothing_twice(client, tmp_path):
+async def test_an_idempotency_key_returns_the_first_answer_and_stores_nothing_twice(client, tmp_path):
     headers = {**auth(), "Idempotency-Key": "req-1"}
     first = await client.post("/v1/flags", json={"values": {"n": 1}}, headers=headers)
     again = await client.post("/v1/flags", json={"values": {"n": 1}}, headers=headers)
     assert first.status_code == again.status_code == 202
-    assert first.json()["id"] == again.json()["id"] and again.json()["replayed"]
+    assert again.json() == {**first.json(), "replayed": True}
+    assert first.json()["delivered"] == ["csv"] and not first.json()["replayed"]
     other = await client.post("/v1/flags", json={"values": {"n": 1}}, headers={**auth(), "Idempotency-Key": "req-2"})
     assert other.json()["id"] != first.json()["id"]
     assert len(csv_rows(tmp_path)) == 2
     too_long = await client.post("/v1/flags", json={"values": {}}, headers={**auth(), "Idempotency-Key": "k" * 300})
     assert too_long.status_code == 422 and too_long.json()["problems"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+async def test_a_used_idempotency_key_refuses_a_different_request(client, tmp_path):
+    headers = {**auth(), "Idempotency-Key": "req-9"}
+    first = await client.post("/v1/flags", json={"values": {"n": 1}}, headers=headers)
+    assert first.status_code == 202
+    different = await client.post("/v1/flags", json={"values": {"n": 2}}, headers=headers)
+    assert different.status_code == 422
+    assert different.json()["problems"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert "different request" in different.json()["message"]
+    assert [row["n"] for row in csv_rows(tmp_path)] == ["1"]
 
 
 async def test_a_batch_answers_each_flag_on_its_own_and_replays_by_item_key(client, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -47,18 +48,21 @@ def serve(
     except ImportError as exc:
         _fail(f"flagpipe serve needs its extra: pip install 'flagpipe[server]' ({exc})")
     os.environ[flagpipe.server.ENV_SERVE_CONFIG] = str(Path(str(path)).resolve())
-    uvicorn.run(
-        "flagpipe.server:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        proxy_headers=False,  # X-Forwarded-For is read only from server.trusted_proxies
-        server_header=False,
-        log_level=log_level,
-    )
+    with tempfile.TemporaryDirectory(prefix="flagpipe-metrics-") as metrics_dir:
+        if workers > 1:  # the workers' counters meet here, so any worker's /metrics shows them all
+            os.environ.setdefault(flagpipe.server.MULTIPROCESS_ENV, metrics_dir)
+        uvicorn.run(
+            "flagpipe.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+            proxy_headers=False,  # X-Forwarded-For is read only from server.trusted_proxies
+            server_header=False,
+            log_level=log_level,
+        )
 
 
 @cli.command("hash-key")

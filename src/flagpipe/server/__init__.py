@@ -17,10 +17,13 @@ if TYPE_CHECKING:
     from flagpipe.config.loader import LoadedConfig
     from flagpipe.flagger import Flagger
 
-__all__ = ["ENV_SERVE_CONFIG", "app", "app_from_env"]
+__all__ = ["ENV_SERVE_CONFIG", "MULTIPROCESS_ENV", "app", "app_from_env"]
 
 #: The environment variable naming the config for :func:`app_from_env` (uvicorn's worker processes).
 ENV_SERVE_CONFIG = "FLAGPIPE_SERVE_CONFIG"
+
+#: The directory where several workers' Prometheus counts meet (prometheus_client's multiprocess mode).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def app(config: str | os.PathLike[str] | Flagger | LoadedConfig | Mapping[str, Any]) -> FastAPI:

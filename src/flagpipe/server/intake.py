@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.event import new_event_id
@@ -21,7 +23,7 @@ from flagpipe.server.models import CallbackState, FlagOut, FlagStatus
 if TYPE_CHECKING:
     from flagpipe.config.server_model import ApiKey
     from flagpipe.flagger import Flagger
-    from flagpipe.server.idempotency import IdempotencyStore
+    from flagpipe.server.idempotency import Claim, IdempotencyStore
     from flagpipe.server.models import FlagIn
 
 __all__ = ["accept", "flag_status"]
@@ -33,11 +35,40 @@ def accept(flagger: Flagger, keys: IdempotencyStore, key: ApiKey, flag: FlagIn, 
     values = _values(flagger, flag)
     _check_option(flagger, flag.option)
     journal = flagger.journal
-    event_id = None
-    if idempotency_key is not None and journal is not None:
-        event_id = keys.claim(key.id, idempotency_key, new_event_id())
-        if journal.seq_of(event_id) is not None:
-            return FlagOut(id=event_id, stored=True, replayed=True)
+    if idempotency_key is None or journal is None:
+        return _store(flagger, flag, values, None)
+    fingerprint = _fingerprint(flag)
+    claim = keys.claim(key.id, idempotency_key, new_event_id(), fingerprint)
+    if claim.fingerprint is not None and claim.fingerprint != fingerprint:
+        raise invalid(["header", "Idempotency-Key"], "this key was used for a different request; send a new key")
+    if journal.seq_of(claim.event_id) is not None:
+        return _replayed(claim)
+    try:
+        out = _store(flagger, flag, values, claim.event_id)
+    except JournalError:
+        if journal.seq_of(claim.event_id) is not None:  # a concurrent retry stored it first
+            return _replayed(keys.claim(key.id, idempotency_key, claim.event_id, fingerprint))
+        raise
+    if out.stored:
+        keys.keep_answer(key.id, idempotency_key, out.model_dump_json())
+    return out
+
+
+def _fingerprint(flag: FlagIn) -> str:
+    """A digest of what the request asks to store, to tell a retry from another request under one key."""
+    canonical = json.dumps(flag.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replayed(claim: Claim) -> FlagOut:
+    """The first answer given under the key (or, if it was lost in a crash, the stored flag's id)."""
+    if claim.answer is None:
+        return FlagOut(id=claim.event_id, stored=True, replayed=True)
+    return FlagOut.model_validate_json(claim.answer).model_copy(update={"replayed": True})
+
+
+def _store(flagger: Flagger, flag: FlagIn, values: dict[str, Any], event_id: str | None) -> FlagOut:
+    """Hand the flag to the Flagger (under ``event_id`` when a key claimed one) and describe the receipt."""
     details: dict[str, Any] = {
         "option": flag.option,
         "username": flag.username,
@@ -47,10 +78,6 @@ def accept(flagger: Flagger, keys: IdempotencyStore, key: ApiKey, flag: FlagIn, 
     }
     try:
         receipt = flagger._submit(values, "manual", details, event_id=event_id, app=flag.app)  # type: ignore[arg-type]
-    except JournalError:
-        if event_id is not None and journal is not None and journal.seq_of(event_id) is not None:
-            return FlagOut(id=event_id, stored=True, replayed=True)  # a concurrent retry stored it first
-        raise
     except FileTooLargeError as exc:
         raise ApiError(413, "too_large", str(exc)) from None
     except (ValueError, TypeError) as exc:

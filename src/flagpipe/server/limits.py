@@ -1,4 +1,4 @@
-"""Limits applied before a request costs anything: rate limits (token buckets), body size, JSON shape."""
+"""Limits applied before a request costs anything: rate limits (shared token buckets), body size, JSON shape."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import ipaddress
 import json
 import math
 import re
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -14,45 +15,79 @@ from flagpipe.server.errors import ApiError, invalid
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from starlette.requests import Request
 
     from flagpipe.config.server_model import RateLimit
 
-__all__ = ["RateLimiter", "client_address", "parse_json", "read_body"]
+__all__ = ["RATE_LIMIT_PATH", "RateLimiter", "client_address", "parse_json", "read_body"]
 
 #: JSON strings (skipped when counting brackets) and brackets.
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
-#: Buckets a limiter keeps before it forgets the idlest ones.
-_MAX_BUCKETS = 10_000
+#: Where the buckets live, relative to the flagging directory.
+RATE_LIMIT_PATH = ".flagpipe/rate-limits.sqlite3"
+
+#: Buckets idle this long (seconds) are full again, so they are forgotten.
+_IDLE_SECONDS = 3600.0
+
+#: Forget idle buckets once every this many requests.
+_PRUNE_EVERY = 1000
 
 
 class RateLimiter:
-    """Token buckets by name (a key id or a client address), in this process."""
+    """Token buckets by name (a key id or a client address), shared by every worker on one flagging dir.
 
-    def __init__(self) -> None:
+    The buckets live in SQLite beside the journal: each take is one short write transaction, so
+    ``--workers N`` share one limit instead of granting N times it. Nothing here needs to survive a
+    crash, so the database does not sync to disk.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / RATE_LIMIT_PATH
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, last refill time)
+        self._takes = 0
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL)"
+            " WITHOUT ROWID"
+        )
 
     def take(self, name: str, limit: RateLimit) -> None:
         """Take one token from ``name``'s bucket; :class:`ApiError` 429 with ``Retry-After`` when empty."""
-        now = time.monotonic()
         with self._lock:
-            tokens, last = self._buckets.get(name, (float(limit.burst), now))
-            tokens = min(float(limit.burst), tokens + (now - last) * limit.per_second)
-            if tokens < 1:
-                self._buckets[name] = (tokens, now)
-                wait = max(1, math.ceil((1 - tokens) / limit.per_second))
-                raise ApiError(
-                    429, "rate_limited", f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)}
+            now = time.time()  # wall-clock time: the workers share it, unlike their monotonic clocks
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT tokens, at FROM buckets WHERE name = ?", (name,)).fetchone()
+                tokens, last = (float(limit.burst), now) if row is None else (float(row[0]), float(row[1]))
+                tokens = min(float(limit.burst), tokens + max(0.0, now - last) * limit.per_second)
+                left = tokens - 1 if tokens >= 1 else tokens
+                self._db.execute(
+                    "INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)", (name, left, now)
                 )
-            self._buckets[name] = (tokens - 1, now)
-            if len(self._buckets) > _MAX_BUCKETS:
-                oldest = sorted(self._buckets, key=lambda n: self._buckets[n][1])[: _MAX_BUCKETS // 10]
-                for stale in oldest:
-                    del self._buckets[stale]
+                self._takes += 1
+                if self._takes % _PRUNE_EVERY == 0:
+                    self._db.execute("DELETE FROM buckets WHERE at < ?", (now - _IDLE_SECONDS,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if tokens < 1:
+            wait = max(1, math.ceil((1 - tokens) / limit.per_second))
+            raise ApiError(
+                429, "rate_limited", f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)}
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
 
 
 def client_address(request: Request, trusted: Sequence[str]) -> str:

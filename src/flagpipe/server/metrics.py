@@ -1,18 +1,23 @@
 """Prometheus metrics: flags accepted and refused, deliveries and failures, pending and dead, latency.
 
-Counters and the latency histogram count what this process saw; pending and dead come from the
-journal at each scrape, so they are the same whichever worker answers.
+Pending and dead come from the journal at each scrape, so they are the same whichever worker answers.
+Counters and the latency histogram count what this process saw, unless ``PROMETHEUS_MULTIPROC_DIR``
+names a directory (``flagpipe serve --workers N`` with N > 1 sets one up): then every worker writes its
+counts there, and a scrape of any worker sums them all (prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from flagpipe.core.hookspecs import hookimpl
+from flagpipe.server import MULTIPROCESS_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -65,11 +70,18 @@ class Metrics:
         self.latency = Histogram(
             "flagpipe_request_seconds", "Request latency.", ["route", "method", "status"], registry=self.registry
         )
-        self.registry.register(_LaneCollector(journal))
+        self._lanes = _LaneCollector(journal)
+        self.registry.register(self._lanes)
 
     def render(self) -> bytes:
-        """The metrics in the Prometheus text format."""
-        return generate_latest(self.registry)
+        """The metrics in the Prometheus text format (every worker's counts in multiprocess mode)."""
+        directory = os.environ.get(MULTIPROCESS_ENV)
+        if not directory:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        registry.register(self._lanes)
+        return generate_latest(registry)
 
     @hookimpl
     def flagpipe_event_delivered(self, events: Sequence[FlagEvent], callback_name: str, attempt: int) -> None:

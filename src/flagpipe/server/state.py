@@ -37,7 +37,7 @@ class ServerState:
 
     def __post_init__(self) -> None:
         self.keys = KeyRing(self.settings.keys)
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(self.flagger.directory)
         self.idempotency = IdempotencyStore(self.flagger.directory)
         retention = self.flagger.config.retention.max_age_days
         if retention is not None:
@@ -72,8 +72,9 @@ class ServerState:
         return key
 
     def close(self) -> None:
-        """Stop observing deliveries; close the idempotency store and, when built here, the Flagger."""
+        """Stop observing deliveries; close the stores and, when built here, the Flagger."""
         self.flagger.plugins.unregister(self._plugin_name)
         self.idempotency.close()
+        self.limiter.close()
         if self.owns_flagger:
             self.flagger.close()

@@ -29,7 +29,9 @@ def test_flag_status_config_and_refusals(collector, tmp_path):
         )
         assert answer["stored"] and answer["id"]
         again = client.flag({"prompt": "2+2"}, idempotency_key="once")
-        assert client.flag({"prompt": "other"}, idempotency_key="once")["id"] == again["id"]
+        assert client.flag({"prompt": "2+2"}, idempotency_key="once") == {**again, "replayed": True}
+        with pytest.raises(CollectorError, match="different request"):
+            client.flag({"prompt": "other"}, idempotency_key="once")
         assert client.status(answer["id"])["callbacks"][0]["state"] == "delivered"
         assert [o["label"] for o in client.config()["options"]] == ["wrong sign", "Off by one"]
         with pytest.raises(CollectorError, match="HTTP 422") as caught:

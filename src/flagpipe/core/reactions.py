@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.event import FlagEvent
 
-__all__ = ["REACTION_FIELDS", "Reaction", "final_reactions", "message_at", "reaction_of"]
+__all__ = ["REACTION_FIELDS", "Reaction", "final_reactions", "message_at", "position", "reaction_of"]
 
 #: The fields of a reaction event, in order.
 REACTION_FIELDS = (
@@ -58,13 +58,13 @@ class Reaction:
     @property
     def key(self) -> tuple[Any, ...]:
         """What identifies the rated message: app, session, index and the conversation up to it."""
-        position = _position(self.index)
+        position = position(self.index)
         upto = self.conversation[: position + 1] if position is not None else self.conversation
         digest = hashlib.sha256(json.dumps(upto, sort_keys=True, default=str).encode()).hexdigest()[:16]
         return (self.app, self.session_id, json.dumps(self.index), digest)
 
 
-def _position(index: Any) -> int | None:
+def position(index: Any) -> int | None:
     """The message's place in a messages list (the pair's number for ``[i, j]``, where j picks the side)."""
     if isinstance(index, bool):
         return None
@@ -77,7 +77,7 @@ def _position(index: Any) -> int | None:
 
 def message_at(conversation: list[Any], index: Any) -> dict[str, Any] | None:
     """The rated message of a stored conversation, or None when ``index`` is outside it."""
-    position = _position(index)
+    position = position(index)
     if position is None or not 0 <= position < len(conversation):
         return None
     found = conversation[position]

@@ -23,8 +23,15 @@ def conversation(tmp_path: Path, turns: int = 3) -> list[dict[str, Any]]:
     image = tmp_path / "cat.png"
     image.write_bytes(PNG)
     messages: list[dict[str, Any]] = [
-        {"role": "user", "content": [{"type": "text", "text": "what is this?"}, {"type": "file", "file": {"path": str(image)}}]},
-        {"role": "assistant", "content": "Let me look.", "metadata": {"title": "Thinking", "status": "done", "duration": 0.5}},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "what is this?"}, {"type": "file", "file": {"path": str(image)}}],
+        },
+        {
+            "role": "assistant",
+            "content": "Let me look.",
+            "metadata": {"title": "Thinking", "status": "done", "duration": 0.5},
+        },
         {"role": "assistant", "content": "A cat."},
     ]
     for n in range(turns):
@@ -33,7 +40,13 @@ def conversation(tmp_path: Path, turns: int = 3) -> list[dict[str, Any]]:
 
 
 def react(
-    flagger: Flagger, messages: list[dict[str, Any]], index: Any, option: str | None, *, undo: bool = False, **details: Any
+    flagger: Flagger,
+    messages: list[dict[str, Any]],
+    index: Any,
+    option: str | None,
+    *,
+    undo: bool = False,
+    **details: Any,
 ) -> None:
     """Flag one reaction to ``messages[index]`` (the flagger has the reaction fields set up)."""
     position = index if isinstance(index, int) else index[0] * 2 + index[1]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+from tests.chat_samples import PNG, REACTION_FIELDS, conversation, react
 
 import flagpipe
 from flagpipe.core.journal import Journal
 from flagpipe.plugins.parquet.read import read_events
-from tests.chat_samples import PNG, REACTION_FIELDS, conversation, react
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +44,17 @@ def test_the_conversation_is_a_typed_list_of_message_structs(tmp_path: Path) -> 
     assert str(column.value_type.field("role").type) == "string"
     assert str(column.value_type.field("parts").type.value_type.field("file").type.field("size").type) == "int64"
     first = table.column("conversation").to_pylist()[0]
-    assert [m["role"] for m in first] == ["user", "assistant", "assistant", "user", "assistant", "user", "assistant", "user", "assistant"]
+    assert [m["role"] for m in first] == [
+        "user",
+        "assistant",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
     assert first[0]["content"] == "what is this?\n[file: cat.png]"
     stored = first[0]["parts"][1]["file"]
     assert (lake / stored["path"]).read_bytes() == PNG  # the message's file, stored by content beside the shards

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from flagpipe.cli.chat_render import print_chat_stats
 from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import _console, _load
 from flagpipe.cli.render import (
@@ -164,19 +165,25 @@ def import_gradio_command(ctx: click.Context, source: Path, config: str | None, 
     click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
 )
 def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int, as_json: bool) -> None:
-    """Flags by option, by day (UTC), by user, and the latest few.
+    """Flags by option, by day (UTC), by user, and the latest few; chat reactions when there are some.
 
-    With --from, counted in the database (GROUP BY), not by reading every flag.
+    With --from, counted in the database (GROUP BY), not by reading every flag (chat reactions are
+    counted by reading the flags).
     """
+    from flagpipe.data.chat import chat_stats
+
     latest = min(latest, MAX_ROWS)  # a huge number shows every flag
     with journal_or_source(ctx, config, from_) as source:
         counts = source.stats()
+        chat = chat_stats(source.events()) if counts["total"] else {"total": 0}
         newest = source.latest(latest) if latest else []
         where = source.description
     if as_json:
-        print_json({**counts, "latest": [e.model_dump(mode="json") for e in reversed(newest)]})
+        print_json({**counts, "chat": chat, "latest": [e.model_dump(mode="json") for e in reversed(newest)]})
         return
     _print_stats(counts, newest, where=where)
+    if chat["total"]:
+        print_chat_stats(chat)
 
 
 def _print_stats(counts: dict[str, Any], newest: list[FlagEvent], *, where: str) -> None:

@@ -58,7 +58,7 @@ def _is_pair(item: Any) -> bool:
 
 def _from_pairs(name: str, pairs: Any, store: Callable[[Any], FileRef]) -> list[dict[str, Any]]:
     """Gradio 4's tuples format: ``[[user, bot], ...]``; a None side is no message."""
-    messages = []
+    messages: list[dict[str, Any]] = []
     for user, bot in pairs:
         for role, content in (("user", user), ("assistant", bot)):
             if content is not None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.event import FlagEvent
 
-__all__ = ["REACTION_FIELDS", "Reaction", "final_reactions", "message_at", "position", "reaction_of"]
+__all__ = ["REACTION_FIELDS", "Reaction", "final_reactions", "message_at", "message_key", "position", "reaction_of"]
 
 #: The fields of a reaction event, in order.
 REACTION_FIELDS = (
@@ -57,11 +57,16 @@ class Reaction:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """What identifies the rated message: app, session, index and the conversation up to it."""
-        position = position(self.index)
-        upto = self.conversation[: position + 1] if position is not None else self.conversation
-        digest = hashlib.sha256(json.dumps(upto, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        return (self.app, self.session_id, json.dumps(self.index), digest)
+        """What identifies the rated message (see :func:`message_key`)."""
+        return message_key(self.app, self.session_id, self.index, self.conversation)
+
+
+def message_key(app: str | None, session_id: str | None, index: Any, conversation: list[Any]) -> tuple[Any, ...]:
+    """What identifies a rated message: app, session, index and the conversation up to that message."""
+    place = position(index)
+    upto = conversation[: place + 1] if place is not None else conversation
+    digest = hashlib.sha256(json.dumps(upto, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return (app, session_id, json.dumps(index), digest)
 
 
 def position(index: Any) -> int | None:
@@ -70,17 +75,17 @@ def position(index: Any) -> int | None:
         return None
     if isinstance(index, int):
         return index
-    if isinstance(index, (list, tuple)) and len(index) == 2 and all(isinstance(i, int) for i in index):  # noqa: PLR2004
+    if isinstance(index, (list, tuple)) and len(index) == 2 and all(isinstance(i, int) for i in index):
         return int(index[0]) * 2 + int(index[1])
     return None
 
 
 def message_at(conversation: list[Any], index: Any) -> dict[str, Any] | None:
     """The rated message of a stored conversation, or None when ``index`` is outside it."""
-    position = position(index)
-    if position is None or not 0 <= position < len(conversation):
+    place = position(index)
+    if place is None or not 0 <= place < len(conversation):
         return None
-    found = conversation[position]
+    found = conversation[place]
     return found if isinstance(found, dict) else None
 
 

@@ -66,7 +66,9 @@ def _render(reaction: Reaction, bold: str) -> str:
         lines.append(f"_… {place - len(before)} earlier message(s)_")
     for message in before:
         role = message.get("role", "?") if isinstance(message, dict) else "?"
-        lines.append(f"{role}: {_cut(message_text(message) if isinstance(message, dict) else str(message), TURN_CHARS)}")
+        lines.append(
+            f"{role}: {_cut(message_text(message) if isinstance(message, dict) else str(message), TURN_CHARS)}"
+        )
     role = rated.get("role", "assistant") if rated is not None else "message"
     text = reaction.message or (message_text(rated) if rated is not None else "")
     lines.append(f"{bold}{role} (message {reaction.index}):{bold}")

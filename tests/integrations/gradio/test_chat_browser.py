@@ -1,4 +1,4 @@
-"""The chat example in a real headless Chromium: thumbs down, a flag option, a like undone; CSV, journal, webhook agree."""
+"""The chat example in headless Chromium: a dislike, a flag option, a like undone; CSV, journal and webhook agree."""
 
 from __future__ import annotations
 

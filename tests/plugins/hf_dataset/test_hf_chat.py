@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.chat_samples import PNG, REACTION_FIELDS, conversation, react
 
 import flagpipe
 from flagpipe.config.loader import load_config
-from tests.chat_samples import PNG, REACTION_FIELDS, conversation, react
 
 if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer

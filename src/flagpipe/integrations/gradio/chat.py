@@ -135,7 +135,7 @@ class ChatFlagging:
         receipt = self.flagger.flag(values, option=reaction, comment=comment, username=username, session_id=session_id)
         return receipt
 
-    def on_like(self, history: Any, data: gr.LikeData, request: gr.Request) -> None:
+    def on_like(self, history: Any, data: gr.LikeData, request: gr.Request | None = None) -> None:
         """The ``Chatbot.like`` handler: store the reaction with the user and session of the request.
 
         A reaction equal to the last one on the same message in the same session is not stored again.

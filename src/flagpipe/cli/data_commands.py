@@ -165,7 +165,7 @@ def import_gradio_command(ctx: click.Context, source: Path, config: str | None, 
     click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
 )
 def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int, as_json: bool) -> None:
-    """Flags by option, by day (UTC), by user, and the latest few; chat reactions when there are some.
+    """Flags by option, by day (UTC), by user, the latest few, and chat reactions.
 
     With --from, counted in the database (GROUP BY), not by reading every flag. When the newest flag
     is a chat reaction, the chat section (reactions per day, per app, the most-disliked replies) is

@@ -137,3 +137,19 @@ def test_the_blocks_helper_in_a_browser(browser: Any, tmp_path: Path) -> None:
     ]
     first = events[0].field("conversation").value[0]
     assert first["role"] == "user" and "what is 2+2?" in json.dumps(first["content"])
+
+
+def test_the_example_runs_with_only_its_csv(tmp_path: Path) -> None:
+    from .conftest import EXAMPLES, load_example
+
+    example = load_example("chat")
+    config = example.csv_only()
+    assert [c["type"] for c in config["callbacks"]] == ["csv"]
+    assert config["dir"] == str(EXAMPLES / "chat" / "flagged")
+    assert example.reply("7", []) == "Twice 7 is 15." and example.reply({"text": "hello"}, []).startswith("Hello!")
+    flagging = ChatFlagging({**config, "dir": str(tmp_path)})
+    try:
+        assert flagging.feedback_options == ["Like", "Dislike", "Wrong answer", "Rude"]
+        assert flagging.notice_text is not None and "Reactions are saved" in flagging.notice_text
+    finally:
+        flagging.close()

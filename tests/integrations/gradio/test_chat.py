@@ -64,12 +64,14 @@ def test_options_become_thumbs_and_menu(tmp_path: Path) -> None:
     menu.close()
 
 
+@pytest.mark.skipif(GRADIO_MAJOR < 5, reason="Gradio 4's ChatInterface has no flagging_mode")
 def test_a_flagging_chat_interface_is_refused(tmp_path: Path) -> None:
     demo = gr.ChatInterface(lambda m, h: m, flagging_mode="manual", flagging_dir=str(tmp_path / "gradio"))
     with pytest.raises(ValueError, match="already flags with Gradio's ChatCSVLogger"):
         chat_flagging(demo, {"dir": str(tmp_path)})
 
 
+@pytest.mark.skipif(GRADIO_MAJOR < 5, reason="gr.ChatMessage is new in Gradio 5")
 def test_tuples_and_chat_messages_are_stored_as_messages(tmp_path: Path) -> None:
     flagging = ChatFlagging({"dir": str(tmp_path)})
     try:

@@ -45,6 +45,11 @@ def normalize(name: str, value: Any, store: Callable[[Any], FileRef]) -> list[di
     """
     if hasattr(value, "model_dump") and not isinstance(value, type):
         value = value.model_dump()
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)  # a conversation as JSON text (a CSV cell, a command line)
+        except ValueError:
+            raise ValueError(f"field {name!r} (chat): the text is not a JSON list of messages") from None
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValueError(f"field {name!r} (chat): expected a list of messages, got {type(value).__name__}")
     if value and all(_is_pair(item) for item in value):

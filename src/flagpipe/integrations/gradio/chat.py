@@ -130,6 +130,7 @@ class ChatFlagging:
         :param reaction: ``like``, ``dislike`` or one of the configured options (label or value).
         """
         index = list(index) if isinstance(index, tuple) else index
+        reaction = self.reaction_value(reaction)  # Gradio's "Like" / "Dislike" as the thumbs' values
         text = rated_text(messages, index)
         values = {"conversation": messages, "index": index, "message": text, "undo": reaction is None}
         receipt = self.flagger.flag(values, option=reaction, comment=comment, username=username, session_id=session_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["browser"]
 
 GRADIO_MAJOR = int(gr.__version__.split(".")[0])
+#: Gradio 5's Chatbot needs type="messages" (its default is tuples); Gradio 6 has only messages.
+MESSAGES_FORMAT = {"type": "messages"} if "type" in inspect.signature(gr.Chatbot.__init__).parameters else {}
 MESSAGES = [
     {"role": "user", "content": "what is 2+2?"},
     {"role": "assistant", "content": "5"},
@@ -118,7 +121,7 @@ def test_the_blocks_helper_in_a_browser(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     with gr.Blocks() as demo:
-        chatbot = gr.Chatbot(MESSAGES)
+        chatbot = gr.Chatbot(MESSAGES, **MESSAGES_FORMAT)
         flagging = chat_flagging(chatbot, {"dir": str(tmp_path), "options": ["Like", "Dislike", "Wrong"]})
     with serve(demo) as url:
         page = browser.new_page()

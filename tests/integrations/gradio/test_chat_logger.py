@@ -21,6 +21,7 @@ from flagpipe.integrations.gradio.chat_logger import ChatCSVLogger
 if TYPE_CHECKING:
     from pathlib import Path
 
+MESSAGES_FORMAT = {"type": "messages"} if "type" in inspect.signature(gr.Chatbot.__init__).parameters else {}
 MESSAGES = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]
 
 
@@ -55,7 +56,7 @@ def test_it_plugs_into_a_chatbot_like_event(tmp_path: Path) -> None:
     logger = ChatCSVLogger()
     logger.setup(str(tmp_path))
     with gr.Blocks() as demo:
-        chatbot = gr.Chatbot(MESSAGES)
+        chatbot = gr.Chatbot(MESSAGES, **MESSAGES_FORMAT)
         chatbot.like(logger.flag, chatbot, None)
     assert any(getattr(fn, "fn", None) == logger.flag for fn in demo.fns.values())
     logger.close()

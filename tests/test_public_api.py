@@ -16,6 +16,8 @@ PUBLIC = {
     "Flagger",
     "FlagReceipt",
     "read_flags",
+    "read_reactions",
+    "REACTION_FIELDS",
     "Callback",
     "CallbackSettings",
     "hookimpl",

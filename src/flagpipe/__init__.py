@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from flagpipe.core.journal_records import JournalError as JournalError
     from flagpipe.core.kinds import EncodedFile as EncodedFile
     from flagpipe.core.kinds import ValueKind as ValueKind
+    from flagpipe.core.reactions import REACTION_FIELDS as REACTION_FIELDS
     from flagpipe.core.receipt import FlagReceipt as FlagReceipt
     from flagpipe.core.schema import FieldSpec as FieldSpec
     from flagpipe.core.schema import FlagSchema as FlagSchema
     from flagpipe.core.sources import FlagFilter as FlagFilter
     from flagpipe.core.sources import FlagSource as FlagSource
+    from flagpipe.data.chat import read_reactions as read_reactions
     from flagpipe.data.read import read_flags as read_flags
     from flagpipe.flagger import Flagger as Flagger
 
@@ -65,6 +67,8 @@ _EXPORTS = {
     "JournalError": "flagpipe.core.journal_records",
     "hookimpl": "flagpipe.core.hookspecs",
     "read_flags": "flagpipe.data.read",
+    "read_reactions": "flagpipe.data.chat",
+    "REACTION_FIELDS": "flagpipe.core.reactions",
 }
 
 #: Names that left the top-level namespace, with where they live now.
@@ -82,6 +86,7 @@ _MOVED = {
 }
 
 __all__ = [
+    "REACTION_FIELDS",
     "SCHEMA_VERSION",
     "Callback",
     "CallbackSettings",
@@ -107,6 +112,7 @@ __all__ = [
     "__version__",
     "hookimpl",
     "read_flags",
+    "read_reactions",
 ]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from flagpipe.cli.chat_render import print_chat_stats
 from flagpipe.cli.commands import config_command
 from flagpipe.cli.common import _console, _load
 from flagpipe.cli.render import (
@@ -164,19 +165,29 @@ def import_gradio_command(ctx: click.Context, source: Path, config: str | None, 
     click.option("--latest", "-n", "latest", default=5, show_default=True, type=click.IntRange(min=0)),
 )
 def stats(ctx: click.Context, config: str | None, from_: str | None, latest: int, as_json: bool) -> None:
-    """Flags by option, by day (UTC), by user, and the latest few.
+    """Flags by option, by day (UTC), by user, the latest few, and chat reactions.
 
-    With --from, counted in the database (GROUP BY), not by reading every flag.
+    With --from, counted in the database (GROUP BY), not by reading every flag. When the newest flag
+    is a chat reaction, the chat section (reactions per day, per app, the most-disliked replies) is
+    counted by reading the flags.
     """
+    from flagpipe.core.reactions import reaction_of
+    from flagpipe.data.chat import chat_stats
+
     latest = min(latest, MAX_ROWS)  # a huge number shows every flag
     with journal_or_source(ctx, config, from_) as source:
         counts = source.stats()
-        newest = source.latest(latest) if latest else []
+        probe = source.latest(max(latest, 1)) if counts["total"] else []
+        newest = probe if latest else []
+        chat = chat_stats(source.events()) if probe and reaction_of(probe[-1]) is not None else None
         where = source.description
     if as_json:
-        print_json({**counts, "latest": [e.model_dump(mode="json") for e in reversed(newest)]})
+        extra = {"chat": chat} if chat is not None else {}
+        print_json({**counts, **extra, "latest": [e.model_dump(mode="json") for e in reversed(newest)]})
         return
     _print_stats(counts, newest, where=where)
+    if chat is not None and chat["total"]:
+        print_chat_stats(chat)
 
 
 def _print_stats(counts: dict[str, Any], newest: list[FlagEvent], *, where: str) -> None:

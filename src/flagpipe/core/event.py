@@ -15,7 +15,7 @@ SCHEMA_VERSION = 1
 FILE_KINDS = frozenset({"image", "audio", "video", "file"})
 
 #: Field kinds that flagpipe itself understands; plugins may use others (``[a-z][a-z0-9_]*``).
-BUILTIN_KINDS = ("text", "number", "bool", "json", "image", "audio", "video", "file")
+BUILTIN_KINDS = ("text", "number", "bool", "json", "image", "audio", "video", "file", "chat")
 
 Role = Literal["input", "output"]
 FlagMode = Literal["manual", "auto"]

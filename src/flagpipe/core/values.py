@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.core.chat import CHAT_KIND, normalize
 from flagpipe.core.event import FILE_KINDS, FieldValue
 from flagpipe.core.files import safe_component
 from flagpipe.core.kinds import FileUpload
@@ -14,6 +15,7 @@ from flagpipe.core.kinds import FileUpload
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from flagpipe.core.event import FileRef
     from flagpipe.core.files import FileStore
     from flagpipe.core.kinds import ValueKind
     from flagpipe.core.schema import FieldSpec
@@ -53,6 +55,9 @@ class ValueConverter:
             raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
         kind = declared.kind if declared else None
+        if kind == CHAT_KIND and value is not None:
+            messages = normalize(name, value, lambda file: self._chat_file(name, file))
+            return _field(name, role, kind, messages)
         if isinstance(value, (Path, bytes, bytearray, FileUpload)) or (kind in FILE_KINDS and value is not None):
             return self._file(name, value, kind, role)
         if value is None:
@@ -69,6 +74,13 @@ class ValueConverter:
                     )
                 return self._file(name, value, None, role)
         return _field(name, role, kind, _coerce(name, value, kind))
+
+    def _chat_file(self, name: str, file: Any) -> FileRef:
+        if isinstance(file, str):
+            file = Path(file)
+        stored = self._file(name, file, "file", "input").file
+        assert stored is not None
+        return stored
 
     def _value_kind(self, value: object) -> ValueKind | None:
         for value_kind in self.value_kinds:

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from flagpipe.data.csv_cells import read_csv_rows, row_key, typed_fields
+from flagpipe.data.gradio_chat_csv import is_chat_header, parse_chat_csv
 from flagpipe.data.records import FlagRecord, SourceError, parse_timestamp
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def parse_gradio_csv(path: Path, *, known_options: Collection[str] = ()) -> list
       FileData JSON) make a file column, with absolute paths.
     - ``flag`` and ``username`` cells become ``option`` and ``username`` (empty, or ``None`` as Gradio
       5's ``ClassicCSVLogger`` writes it, means none); ``timestamp`` is naive local time -> UTC.
+    - A ``ChatCSVLogger`` file (``gr.ChatInterface``'s reactions) is read by
+      :func:`~flagpipe.data.gradio_chat_csv.parse_chat_csv`, which undoes its misaligned header.
     - Gradio 5's column drift (``flag``/``username`` cells added to rows under a header that lacks them)
       is undone: two extra cells are the option then the user; a single extra cell is an option when
       its value is in ``known_options`` or is used as an option in rows that say so, a user when it is
@@ -56,6 +59,8 @@ def parse_gradio_csv(path: Path, *, known_options: Collection[str] = ()) -> list
     if not rows:
         return []
     header = [unescape_gradio(c) for c in rows[0]]
+    if is_chat_header(header):
+        return parse_chat_csv(path, unescape_gradio)
     if "timestamp" not in header:
         raise SourceError(f"{path} has no 'timestamp' column: not a flagging CSV")
     ts_index = len(header) - 1 - header[::-1].index("timestamp")

@@ -21,7 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.core.chat import CHAT_KIND
 from flagpipe.core.event import FILE_KINDS
+from flagpipe.core.reactions import REACTION_FIELDS
 from flagpipe.data.csv_cells import file_inside
 from flagpipe.data.gradio_csv import gradio_csv_files, parse_gradio_csv
 from flagpipe.data.read import detect_csv_format
@@ -123,6 +125,8 @@ def import_gradio(
         journal = flagger.journal
         if journal is None:
             raise ValueError("flagging mode is never: nothing can be imported")
+        if flagger.schema is None and any(r.fields and r.fields[0][1] == CHAT_KIND for _, rs in parsed for r in rs):
+            flagger.setup(REACTION_FIELDS)  # ChatCSVLogger reactions: the conversation is a chat field
         for path, records in parsed:
             for index, record in enumerate(records):
                 done += 1
@@ -155,6 +159,8 @@ def _import_row(
         metadata["missing_files"] = missing
     option = record.option
     allowed = {c.value for c in flagger.options} | {c.label for c in flagger.options}
+    if option is not None and allowed and option not in allowed:
+        option = next((a for a in allowed if a.casefold() == option.casefold()), option)  # Like / like
     if option is not None and allowed and option not in allowed:
         report.warnings.append(f"{where}: option {option!r} is not configured; kept as metadata gradio_flag")
         metadata["gradio_flag"] = option

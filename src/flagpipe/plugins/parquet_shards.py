@@ -4,7 +4,8 @@ A shard holds flags that share one set of fields (:func:`schema_id` names the se
 flag: the fields first, then the meta columns the sink chose. Image and audio fields are Hugging
 Face ``Image`` / ``Audio`` features (a struct of the file's bytes and name, declared in the schema's
 ``huggingface`` metadata, so ``datasets`` and the Hub's viewer read them typed); numbers are
-``float64``, booleans ``bool``, text and JSON ``string``. Files of other kinds are stored once each
+``float64``, booleans ``bool``, text and JSON ``string``, conversations (``chat``) a list of message
+structs (:mod:`flagpipe.plugins.chat_arrow`). Files of other kinds are stored once each
 by content, beside the shards, and their column holds that path.
 
 A shard is named after the first flag it holds (:func:`shard_path`), so a batch replayed after a
@@ -22,6 +23,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.chat import CHAT_KIND
+from flagpipe.plugins.chat_arrow import chat_cell, chat_feature, chat_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -173,6 +177,8 @@ def _cell(
     if value.file is None:
         if value.kind in embedded:
             return None
+        if value.kind == CHAT_KIND:
+            return chat_cell(value.value, directory, files_prefix, files)
         return _plain(value.value, value.kind)
     assert directory is not None, "setup() was not called"
     data = (directory / value.file.path).read_bytes()
@@ -190,6 +196,8 @@ def _value_type(kind: str) -> tuple[Any, dict[str, Any]]:
         return pa.float64(), {"dtype": "float64", "_type": "Value"}
     if kind == "bool":
         return pa.bool_(), {"dtype": "bool", "_type": "Value"}
+    if kind == CHAT_KIND:
+        return chat_type(), chat_feature()
     return pa.string(), {"dtype": "string", "_type": "Value"}
 
 

@@ -19,8 +19,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.core.chat import CHAT_KIND
 from flagpipe.core.columns import HUB_COLUMNS
 from flagpipe.core.event import FieldValue, FileRef, FlagEvent
+from flagpipe.plugins.chat_arrow import chat_value
 from flagpipe.plugins.parquet.compact import replaced_inputs
 from flagpipe.plugins.parquet.layout import FILES_FOLDER
 from flagpipe.plugins.parquet.manifest import SHARD_METADATA_KEY, read_manifest
@@ -176,6 +178,8 @@ def _field(
 
 
 def _value(kind: str, cell: Any) -> Any:
+    if kind == CHAT_KIND:
+        return chat_value(cell)
     if cell is None or kind in _TEXT_KINDS or not isinstance(cell, str):
         return cell
     try:

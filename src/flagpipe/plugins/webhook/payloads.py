@@ -11,6 +11,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.plugins.webhook.chat import chat_headline, chat_quote
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -88,6 +90,9 @@ def _shown(field: dict[str, Any], limit: int = 300) -> str:
 
 
 def _headline(event: FlagEvent) -> str:
+    chat = chat_headline(event)
+    if chat is not None:
+        return chat
     reason = event.option or "flagged"
     app = f" in {event.app}" if event.app else ""
     return f"Flag{app}: {reason}"
@@ -98,7 +103,8 @@ def slack_body(event: FlagEvent, settings: WebhookSettings) -> dict[str, Any]:
     data = flag_data(event, settings)
     who = event.username or "anonymous"
     when = event.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    lines = [f"*{f['name']}* ({f['role']}): {_shown(f)}" for f in data["fields"]]
+    quote = chat_quote(event, 2900)
+    lines = [quote] if quote is not None else [f"*{f['name']}* ({f['role']}): {_shown(f)}" for f in data["fields"]]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _headline(event)[:150]}},
         {
@@ -126,9 +132,13 @@ def discord_body(event: FlagEvent, settings: WebhookSettings) -> dict[str, Any]:
         for f in data["fields"][:20]
     ]
     fields.append({"name": "Who", "value": event.username or "anonymous", "inline": True})
+    quote = chat_quote(event, 3000, bold="**")
+    if quote is not None:
+        fields = fields[-1:]  # the conversation is quoted in the description instead
+    description = "\n\n".join(part for part in (quote, event.comment) if part)
     embed: dict[str, Any] = {
         "title": _headline(event)[:256],
-        "description": (event.comment or "")[:4000],
+        "description": description[:4000],
         "timestamp": event.created_at.isoformat(),
         "fields": fields,
         "footer": {"text": f"flag {event.id}"},

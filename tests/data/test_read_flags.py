@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -151,14 +150,12 @@ def test_roundtrip_small(small_journal: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_roundtrip_10000_events_with_files(tmp_path: Path) -> None:
-    started = time.monotonic()
     directory = build_journal(tmp_path / "flagged", 10_000)
     frame = read_flags(directory)
     assert len(frame) == 10_000
     assert frame["image"].notna().sum() == 7500
     assert all(Path(p).is_file() for p in frame["image"].dropna().unique())
     _roundtrip(directory, tmp_path)
-    assert time.monotonic() - started < 120
 
 
 def test_csv_callback_log_reads_back(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 #: First digits of card numbers: Mastercard 2, 5; Amex, Diners, JCB 3; Visa 4; Discover, Maestro, UnionPay 6.
 CARD_FIRST_DIGITS = frozenset("23456")
 
-#: 13 to 19 digits, grouped by single spaces or hyphens, touching no other digit.
-CARD_PATTERN = r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])(?!-\d)"
+#: 13 to 19 digits, grouped by single spaces or hyphens, not continuing a run of grouped digits.
+CARD_PATTERN = r"(?<![\d-])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![\d])(?!-\d)"
 
 #: Two capital letters, two check digits, then 11 to 30 letters or digits, optionally in groups.
 IBAN_PATTERN = r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"

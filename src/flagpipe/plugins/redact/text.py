@@ -62,12 +62,12 @@ def shannon_entropy(text: str) -> float:
 
 
 def ip_check(candidate: str) -> bool:
-    """True when ``candidate`` is an IPv4 or IPv6 address (an IPv6 one with at least one digit)."""
+    """True when ``candidate`` is an IPv4 or IPv6 address with at least one decimal digit (not ``a::b`` in code)."""
     try:
         ipaddress.ip_address(candidate)
     except ValueError:
         return False
-    return any(c.isalnum() for c in candidate)
+    return any(c.isdigit() for c in candidate)
 
 
 def url_credentials_check(candidate: str) -> tuple[int, int]:

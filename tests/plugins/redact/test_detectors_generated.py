@@ -13,9 +13,7 @@ from .conftest import redactor
 
 SENTENCE = "Hello, my {what} is {value} - please keep it private."
 
-REDACTOR = redactor(
-    "url_credentials", "email", "secret", "iban", "credit_card", "ip", {"phone": {"region": "GB"}}
-)
+REDACTOR = redactor("url_credentials", "email", "secret", "iban", "credit_card", "ip", {"phone": {"region": "GB"}})
 
 
 def assert_gone(value: str, what: str) -> None:

@@ -47,7 +47,8 @@ def test_bad_detector_options_name_their_line(write_config, problems) -> None:
         """
     )
     assert problems(path) == [
-        "flagging.yaml:3 redact.detect[0]: phone region 'XX' is not a region code phonenumbers knows (such as US, GB, DE)",
+        "flagging.yaml:3 redact.detect[0]: phone region 'XX' is not a region code phonenumbers knows "
+        "(such as US, GB, DE)",
         "flagging.yaml:8 callbacks[0].redact.detect[0]: secret needs 0 < entropy <= 8 (bits per character) "
         "and min_length >= 8",
     ]

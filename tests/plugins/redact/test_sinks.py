@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from huggingface_hub import hf_hub_download
+from tests.plugins.hf_dataset.hub import running_hub
 
 from flagpipe import Flagger
-from tests.plugins.hf_dataset.hub import running_hub
 
 if TYPE_CHECKING:
     from pathlib import Path

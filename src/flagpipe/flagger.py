@@ -265,7 +265,7 @@ class Flagger:
             try:
                 event = self._loaded.redactor.redact(event)
             except RedactionRefusedError as refused:
-                return FlagReceipt(None, False, reason=str(refused))
+                return FlagReceipt(None, False, reason=f"not stored: {refused}")
         if self.plugins.should_drop(event):
             return FlagReceipt(None, False, reason="dropped by a flagpipe_filter_event plugin")
         assert self._journal is not None and self._dispatcher is not None

@@ -107,7 +107,7 @@ class Redactor:
             if self._action == "drop":
                 found = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
                 raise RedactionRefusedError(
-                    f"not stored: redaction found {found} in {', '.join(dict.fromkeys(places))} and its action is drop"
+                    f"redaction found {found} in {', '.join(dict.fromkeys(places))} and its action is drop"
                 )
             metadata = {**metadata, METADATA_KEY: _merged(metadata.get(METADATA_KEY), counts)}
         if metadata is not event.metadata:
@@ -141,7 +141,7 @@ class Redactor:
         try:
             spans = self._scan(text)
         except ScanTimeoutError as exc:
-            raise RedactionRefusedError(f"not stored: redaction of {where} failed: {exc}") from None
+            raise RedactionRefusedError(f"redaction of {where} failed: {exc}") from None
         if not spans:
             return text
         places.append(where)

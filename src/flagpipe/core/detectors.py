@@ -36,6 +36,9 @@ class Detector:
         when none are given), return the detector to use, configured; raise ``ValueError`` naming a
         bad option. Called when a config is loaded, so it is the place to import what ``check``
         needs. None when the detector takes no options.
+    :param requires: substrings of which a text must hold at least one for the pattern to match
+        there (``("@",)`` for emails); a text without any is not searched for this detector, a cheap
+        test that keeps the pass short. Empty: every text is searched.
     :param description: one line on what it finds, for listings.
     """
 
@@ -44,6 +47,7 @@ class Detector:
     check: Callable[[str], bool | Span] | None = None
     find: Callable[[str], Iterable[Span]] | None = None
     configure: Callable[[Mapping[str, Any]], Detector] | None = None
+    requires: tuple[str, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:

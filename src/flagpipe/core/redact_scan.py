@@ -1,7 +1,8 @@
 """One compiled pass over a text: where the detectors of a ``redact:`` block find something.
 
-Every detector with a ``pattern`` becomes one alternative of a single regular expression (the
-``regex`` library, whose searches take a timeout), searched once from left to right. A candidate a
+Every detector with a ``pattern`` becomes one alternative of a single regular expression, searched
+once from left to right: Python's ``re`` for detectors (code, from plugins), or the ``regex``
+library, whose searches take a timeout, for the custom ``patterns:`` of a config (a second pass). A candidate a
 detector's ``check`` rejects is offered to the later detectors that also match at that position,
 then the search goes on one character further, so an overlapping candidate is not missed.
 Detectors with ``find`` (models) scan the text on their own; their spans that overlap a pattern's
@@ -10,6 +11,7 @@ are left out.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -37,33 +39,54 @@ def _regex() -> Any:
 
 
 class Scanner:
-    """The detectors of one ``redact:`` block compiled into one search, bounded by ``timeout`` seconds per text."""
+    """Detectors compiled into one search, bounded by ``timeout`` seconds per text.
 
-    def __init__(self, detectors: Sequence[Detector], timeout: float) -> None:
-        regex = _regex()
+    :param bounded: compile with the ``regex`` library, whose searches stop at the timeout (for
+        patterns from a config); else with ``re`` (faster; for detectors' own patterns), where the
+        timeout is checked between matches only.
+    """
+
+    def __init__(self, detectors: Sequence[Detector], timeout: float, *, bounded: bool = True) -> None:
+        regex = _regex() if bounded else re
+        self.bounded = bounded
         self.timeout = timeout
         self._finders = tuple(d for d in detectors if d.find is not None)
-        parts: list[str] = []
-        #: (the detector's group in the combined pattern, the detector, its own compiled pattern)
-        self._groups: list[tuple[int, Detector, Any]] = []
-        index = 1
+        #: Per detector with a pattern: (the detector, its own compiled pattern, its wrapped alternative).
+        self._patterns: list[tuple[Detector, Any, str, int]] = []
         global_flags = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE
         for detector in detectors:
             if detector.pattern is None:
                 continue
             try:
-                single = regex.compile(detector.pattern, regex.VERSION0)
-            except regex.error as exc:
+                single = regex.compile(detector.pattern, *((regex.VERSION0,) if bounded else ()))
+            except (regex.error, re.error) as exc:
                 raise ValueError(f"detector {detector.name!r}: not a valid regular expression: {exc}") from None
             if single.flags & global_flags:
                 raise ValueError(
                     f"detector {detector.name!r}: its pattern sets a global flag such as (?i); "
                     "use a scoped group such as (?i:...) so the flag stays inside the pattern"
                 )
-            parts.append(f"({detector.pattern})")
-            self._groups.append((index, detector, single))
-            index += 1 + single.groups
-        self._combined = regex.compile("|".join(parts), regex.VERSION0) if parts else None
+            self._patterns.append((detector, single, f"({detector.pattern})", single.groups))
+        #: The combined search for each set of detectors a text may hold (by their ``requires``).
+        self._combined: dict[tuple[bool, ...], tuple[Any, list[tuple[int, Detector, Any]]] | None] = {}
+        self._regex = regex
+
+    def _search_for(self, text: str) -> tuple[Any, list[tuple[int, Detector, Any]]] | None:
+        """The one compiled pattern of the detectors that may match in ``text``, and their groups."""
+        active = tuple(not d.requires or any(r in text for r in d.requires) for d, _, _, _ in self._patterns)
+        if active not in self._combined:
+            parts: list[str] = []
+            groups: list[tuple[int, Detector, Any]] = []
+            index = 1
+            for used, (detector, single, part, count) in zip(active, self._patterns, strict=True):
+                if used:
+                    parts.append(part)
+                    groups.append((index, detector, single))
+                    index += 1 + count
+            flags = (self._regex.VERSION0,) if self.bounded else ()
+            combined = self._regex.compile("|".join(parts), *flags) if parts else None
+            self._combined[active] = None if combined is None else (combined, groups)
+        return self._combined[active]
 
     def scan(self, text: str) -> list[Found]:
         """Every span to redact in ``text``, in order, none overlapping.
@@ -72,15 +95,16 @@ class Scanner:
         """
         found: list[Found] = []
         deadline = time.monotonic() + self.timeout
-        combined = self._combined
-        if combined is not None:
+        search = self._search_for(text)
+        if search is not None:
+            combined, groups = search
             pos, length = 0, len(text)
             while pos < length:
-                match = combined.search(text, pos, timeout=self._left(deadline))
+                match = self._search(combined, text, pos, deadline)
                 if match is None:
                     break
                 start = match.start()
-                hit = self._confirm(text, match, deadline)
+                hit = self._confirm(text, match, groups, deadline)
                 if hit is None:
                     pos = start + 1
                     continue
@@ -89,8 +113,13 @@ class Scanner:
         for detector in self._finders:
             assert detector.find is not None
             extra = [(s, e, detector.name) for s, e in detector.find(text) if 0 <= s < e <= len(text)]
-            found = _merge(found, extra)
+            found = merge(found, extra)
         return found
+
+    def _search(self, pattern: Any, text: str, pos: int, deadline: float, *, match: bool = False) -> Any:
+        find = pattern.match if match else pattern.search
+        left = self._left(deadline)
+        return find(text, pos, timeout=left) if self.bounded else find(text, pos)
 
     def _left(self, deadline: float) -> float:
         left = deadline - time.monotonic()
@@ -98,15 +127,15 @@ class Scanner:
             raise ScanTimeoutError(f"scanning took longer than {self.timeout:g} s")
         return left
 
-    def _confirm(self, text: str, match: Any, deadline: float) -> Found | None:
+    def _confirm(self, text: str, match: Any, groups: list[tuple[int, Detector, Any]], deadline: float) -> Found | None:
         """The span of the first detector, from the one that matched on, whose check accepts a candidate here."""
         start = match.start()
-        first = next(i for i, (group, _, _) in enumerate(self._groups) if match.start(group) != -1)
-        for position, (group, detector, single) in enumerate(self._groups[first:]):
+        first = next(i for i, (group, _, _) in enumerate(groups) if match.start(group) != -1)
+        for position, (group, detector, single) in enumerate(groups[first:]):
             if position == 0:
                 end = match.end(group)
             else:
-                own = single.match(text, start, timeout=self._left(deadline))
+                own = self._search(single, text, start, deadline, match=True)
                 if own is None or own.end() == start:
                     continue
                 end = own.end()
@@ -127,7 +156,7 @@ class Scanner:
             raise ScanTimeoutError(f"scanning took longer than {self.timeout:g} s") from None
 
 
-def _merge(found: list[Found], extra: list[Found]) -> list[Found]:
+def merge(found: list[Found], extra: list[Found]) -> list[Found]:
     """``found`` plus the spans of ``extra`` that overlap none of it (nor each other), in order."""
     merged = list(found)
     for span in sorted(extra):
@@ -136,4 +165,4 @@ def _merge(found: list[Found], extra: list[Found]) -> list[Found]:
     return sorted(merged)
 
 
-__all__ = ["Found", "ScanTimeoutError", "Scanner"]
+__all__ = ["Found", "ScanTimeoutError", "Scanner", "merge"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.detectors import Detector
 from flagpipe.core.event import FILE_KINDS
-from flagpipe.core.redact_scan import Scanner, ScanTimeoutError
+from flagpipe.core.redact_scan import Found, Scanner, ScanTimeoutError, merge
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +69,13 @@ class Redactor:
     def __init__(self, settings: RedactConfig, detectors: list[Detector]) -> None:
         self.settings = settings
         self.detector_names = tuple(d.name for d in detectors)
-        self._scan = Scanner(detectors, settings.timeout)
+        custom = [d for d in detectors if d.name in settings.patterns]
+        own = [d for d in detectors if d.name not in settings.patterns]
+        self._scanners = tuple(
+            Scanner(group, settings.timeout, bounded=bounded)
+            for group, bounded in ((custom, True), (own, False))
+            if group
+        )
         self._key = settings.key.get_secret_value().encode() if settings.key is not None else None
         self._only = frozenset(settings.fields) if settings.fields is not None else None
         self._skip = frozenset(settings.skip_fields)
@@ -137,9 +143,21 @@ class Redactor:
             return mapping if any(mapping[k] is not v for k, v in value.items()) else value
         return value
 
+    def scan(self, text: str) -> list[Found]:
+        """Every span to redact in ``text``: the config's patterns first, then the detectors' (not overlapping).
+
+        :raises ScanTimeoutError: when the scan takes longer than the block's ``timeout``.
+        """
+        if not self._scanners:
+            return []
+        if len(self._scanners) == 1:
+            return self._scanners[0](text)
+        patterns, detectors = (scanner(text) for scanner in self._scanners)
+        return merge(patterns, detectors)
+
     def _text(self, text: str, counts: collections.Counter[str], places: list[str], where: str) -> str:
         try:
-            spans = self._scan(text)
+            spans = self.scan(text)
         except ScanTimeoutError as exc:
             raise RedactionRefusedError(f"redaction of {where} failed: {exc}") from None
         if not spans:

@@ -39,7 +39,7 @@ def find_spans(detector: Detector, text: str, options: dict[str, Any] | None = N
     """The texts ``detector`` (configured with ``options``) finds in ``text``, in order, as redaction sees them."""
     settings = RedactConfig.model_validate({"detect": [{detector.name: options or {}}]})
     redactor = Redactor.build(settings, {detector.name: detector})
-    return [text[start:end] for start, end, _ in redactor._scan(text)]
+    return [text[start:end] for start, end, _ in redactor.scan(text)]
 
 
 class DetectorContract:

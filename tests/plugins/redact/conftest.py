@@ -18,5 +18,5 @@ def redactor(*detect: Any, **settings: Any) -> Redactor:
 
 def found(text: str, *detect: Any, **settings: Any) -> list[tuple[str, str]]:
     """What the detectors find in ``text``: (detector name, the text of the span), in order."""
-    scanner = redactor(*detect, **settings)._scan
+    scanner = redactor(*detect, **settings).scan
     return [(name, text[start:end]) for start, end, name in scanner(text)]

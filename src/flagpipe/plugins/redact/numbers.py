@@ -21,6 +21,9 @@ IBAN_PATTERN = r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"
 #: A candidate phone number: digits with the separators people write, optionally international.
 PHONE_PATTERN = r"(?<![\w+./-])(?:\+|00)?\(?\d[\d \t().\-/]{5,24}\d(?!\w|[.\-/]\d)"
 
+#: Fewer digits than this are not worth asking libphonenumber about (no plan has shorter full numbers).
+MIN_PHONE_DIGITS = 6
+
 #: The default region for phone numbers written without a country code.
 DEFAULT_PHONE_REGION = "US"
 
@@ -48,6 +51,8 @@ def iban_check(candidate: str) -> bool | tuple[int, int]:
 
 def _phone_detector(region: str) -> Detector:
     def check(candidate: str) -> bool | tuple[int, int]:
+        if sum(c.isdigit() for c in candidate) < MIN_PHONE_DIGITS:
+            return False
         import phonenumbers
 
         leniency = phonenumbers.Leniency.VALID

@@ -109,12 +109,13 @@ def _secret_detector(entropy: float, min_length: int) -> Detector:
     )
 
 
-EMAIL = Detector("email", pattern=EMAIL_PATTERN, description="email addresses")
-IP = Detector("ip", pattern=IP_PATTERN, check=ip_check, description="IPv4 and IPv6 addresses")
+EMAIL = Detector("email", pattern=EMAIL_PATTERN, requires=("@",), description="email addresses")
+IP = Detector("ip", pattern=IP_PATTERN, check=ip_check, requires=(".", ":"), description="IPv4 and IPv6 addresses")
 URL_CREDENTIALS = Detector(
     "url_credentials",
     pattern=URL_CREDENTIALS_PATTERN,
     check=url_credentials_check,
+    requires=("://",),
     description="user:password written into a URL",
 )
 SECRET = _secret_detector(DEFAULT_ENTROPY, DEFAULT_MIN_LENGTH)

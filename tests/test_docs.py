@@ -30,6 +30,7 @@ PAGES = (
     "config.md",
     "hooks.md",
     "callbacks.md",
+    "redaction.md",
     "sql.md",
     "parquet.md",
     "server.md",

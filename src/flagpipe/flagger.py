@@ -15,7 +15,7 @@ from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.gate import FlagGate
 from flagpipe.core.journal import FlagNotStoredError, Journal, new_owner_id
-from flagpipe.core.lane import Lane, lane_fingerprint
+from flagpipe.core.lane import Lane
 from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
 from flagpipe.core.redaction import RedactionRefusedError
 from flagpipe.core.retention import PurgeReport, purge
@@ -109,7 +109,7 @@ class Flagger:
         ]
         try:
             journal.ensure_lanes([lane.name for lane in lanes])
-            journal.register_lanes(owner, {e.name: lane_fingerprint(e.type_name, e.settings) for e in loaded.chain})
+            journal.register_lanes(owner, {e.name: e.fingerprint() for e in loaded.chain})
         except BaseException:
             journal.close()
             raise

@@ -167,3 +167,15 @@ def test_global_redaction_applies_in_both_delivery_modes(tmp_path: Path, plugins
     with Flagger(config, plugins=plugins) as f:
         f.flag({"p": TEXT})
     assert b"jane@example.com" not in b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_two_flaggers_sharing_a_lane_must_agree_on_its_redaction(tmp_path: Path, plugins: PluginHost) -> None:
+    from flagpipe.core.journal_records import LaneConflictError
+
+    plain = {"dir": str(tmp_path), "callbacks": [{"type": "csv"}]}
+    redacted = {"dir": str(tmp_path), "callbacks": [{"type": "csv", "redact": {"detect": ["email"]}}]}
+    with Flagger(plain, plugins=plugins):
+        with pytest.raises(LaneConflictError, match="csv"):
+            Flagger(redacted, plugins=plugins)
+        with Flagger(plain, plugins=plugins) as same:
+            assert same.callback_names == ("csv",)

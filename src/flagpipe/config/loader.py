@@ -43,6 +43,19 @@ class ChainEntry:
         """The callback's ``type``."""
         return self.callback_type.type_name
 
+    def fingerprint(self) -> str:
+        """The lane's fingerprint: its type and settings, and its own ``redact:`` when it has one.
+
+        Two processes sharing a lane must agree on it, so one cannot send raw flags to a callback
+        that another redacts.
+        """
+        from flagpipe.core.lane import lane_fingerprint
+
+        plain = lane_fingerprint(self.type_name, self.settings)
+        if self.redactor is None:
+            return plain
+        return lane_fingerprint(f"{self.type_name}\n{plain}", self.redactor.settings)
+
     def build(self) -> Callback[Any]:
         """A new callback of this entry, wrapped to receive redacted copies when it has its own ``redact:``."""
         callback = self.callback_type.cls(self.settings)

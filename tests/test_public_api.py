@@ -31,6 +31,7 @@ PUBLIC = {
     "FieldSpec",
     "ValueKind",
     "EncodedFile",
+    "Detector",
     "ConfigError",
     "ConfigProblem",
     "FlagNotStoredError",

@@ -91,3 +91,18 @@ def test_a_pattern_matching_nothing_at_all_is_refused(write_config, problems) ->
     assert problems(path) == [
         "flagging.yaml:3 redact.patterns.empty: the pattern matches an empty text; it must match at least one character"
     ]
+
+
+def test_a_config_model_with_a_key_round_trips_into_a_flagger(tmp_path) -> None:
+    from flagpipe import Flagger
+    from flagpipe.config.model import FlagpipeConfig
+
+    redact = {"detect": ["email"], "action": "hash", "key": "k" * 32}
+    model = FlagpipeConfig.model_validate({"dir": str(tmp_path), "delivery": {"mode": "inline"}, "redact": redact})
+    assert "k" * 32 not in model.model_dump_json()
+    with Flagger(model) as flagger:
+        flagger.flag({"p": "a@example.com"})
+        stored = flagger.latest(1)[0].field("p").value
+    with Flagger({**model.model_dump(mode="json"), "redact": redact}) as flagger:
+        flagger.flag({"p": "a@example.com"})
+        assert flagger.latest(1)[0].field("p").value == stored

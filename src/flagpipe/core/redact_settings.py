@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FieldSerializationInfo,
+    SecretStr,
+    field_serializer,
+    model_validator,
+)
 
 from flagpipe.core.detectors import DETECTOR_NAME_PATTERN
 
@@ -99,6 +108,15 @@ class RedactConfig(_Strict):
         gt=0,
         description="Seconds one text's scan may take before redaction fails closed (bounds a backtracking pattern).",
     )
+
+    @field_serializer("key")
+    def _masked_key(self, value: SecretStr | None, info: FieldSerializationInfo) -> str | None:
+        """The key masked in every dump, unless the context asks for secrets (a config's round trip)."""
+        if value is None:
+            return None
+        if isinstance(info.context, dict) and info.context.get("reveal_secrets"):
+            return value.get_secret_value()
+        return "**********"
 
     @model_validator(mode="after")
     def _key_for_hash(self) -> RedactConfig:

@@ -20,9 +20,9 @@ Span = tuple[int, int]
 class Detector:
     """One kind of personal data or secret that redaction finds in text, registered by a plugin.
 
-    A detector either has a ``pattern`` (a regular expression in the syntax of the ``regex``
-    library) that finds candidates, compiled together with every other detector's pattern into one
-    pass over each text, and an optional ``check`` that confirms a candidate (a checksum, a parser);
+    A detector either has a ``pattern`` (a regular expression in Python's ``re`` syntax, with
+    scoped flags only) that finds candidates, compiled together with every other detector's pattern
+    into one pass over each text, and an optional ``check`` that confirms a candidate (a checksum, a parser);
     or a ``find`` that scans a text on its own (a model-based detector), returning spans.
 
     :param name: a unique name matching ``[a-z][a-z0-9_]*``; ``detect:`` lists it, and a masked

@@ -30,6 +30,7 @@ PAGES = (
     "config.md",
     "hooks.md",
     "callbacks.md",
+    "redaction.md",
     "sql.md",
     "parquet.md",
     "server.md",
@@ -142,6 +143,7 @@ def _config_tables() -> dict[str, tuple[type[Any], ...]]:
     from flagpipe.config.model import ChainItem, FieldDeclaration, FlagpipeConfig, OptionChoice
     from flagpipe.config.server_model import ApiKey, RateLimit, ServerConfig
     from flagpipe.core.policy import PolicyLayer
+    from flagpipe.core.redact_settings import DetectEntry, RedactConfig
     from flagpipe.core.routing import When
     from flagpipe.core.settings import DeliveryConfig, RetentionConfig, RetryConfig
 
@@ -158,6 +160,8 @@ def _config_tables() -> dict[str, tuple[type[Any], ...]]:
         "server.rate_limit": (RateLimit,),
         "callbacks": (ChainItem,),
         "when": (When,),
+        "redact": (RedactConfig,),
+        "redact.detect": (DetectEntry,),
     }
 
 

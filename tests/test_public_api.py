@@ -33,6 +33,7 @@ PUBLIC = {
     "FieldSpec",
     "ValueKind",
     "EncodedFile",
+    "Detector",
     "ConfigError",
     "ConfigProblem",
     "FlagNotStoredError",

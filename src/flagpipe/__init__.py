@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from flagpipe.core.callback import DestinationDisabledError as DestinationDisabledError
     from flagpipe.core.callback import PermanentError as PermanentError
     from flagpipe.core.callback import RetryableError as RetryableError
+    from flagpipe.core.detectors import Detector as Detector
     from flagpipe.core.event import SCHEMA_VERSION as SCHEMA_VERSION
     from flagpipe.core.event import FieldValue as FieldValue
     from flagpipe.core.event import FileRef as FileRef
@@ -49,6 +50,7 @@ _EXPORTS = {
     "ConfigProblem": "flagpipe.config.errors",
     "DeliveryError": "flagpipe.core.callback",
     "DestinationDisabledError": "flagpipe.core.callback",
+    "Detector": "flagpipe.core.detectors",
     "EncodedFile": "flagpipe.core.kinds",
     "FieldSpec": "flagpipe.core.schema",
     "FieldValue": "flagpipe.core.event",
@@ -94,6 +96,7 @@ __all__ = [
     "ConfigProblem",
     "DeliveryError",
     "DestinationDisabledError",
+    "Detector",
     "EncodedFile",
     "FieldSpec",
     "FieldValue",

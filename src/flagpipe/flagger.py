@@ -15,8 +15,9 @@ from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.files import FileStore
 from flagpipe.core.gate import FlagGate
 from flagpipe.core.journal import FlagNotStoredError, Journal, new_owner_id
-from flagpipe.core.lane import Lane, lane_fingerprint
+from flagpipe.core.lane import Lane
 from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
+from flagpipe.core.redaction import RedactionRefusedError
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
 from flagpipe.core.storable import checked_metadata
@@ -96,7 +97,7 @@ class Flagger:
         lanes = [
             Lane(
                 entry.name,
-                entry.callback_type.cls(entry.settings),
+                entry.build(),
                 directory=loaded.directory,
                 journal=journal,
                 plugins=loaded.plugins,
@@ -108,7 +109,7 @@ class Flagger:
         ]
         try:
             journal.ensure_lanes([lane.name for lane in lanes])
-            journal.register_lanes(owner, {e.name: lane_fingerprint(e.type_name, e.settings) for e in loaded.chain})
+            journal.register_lanes(owner, {e.name: e.fingerprint() for e in loaded.chain})
         except BaseException:
             journal.close()
             raise
@@ -260,6 +261,11 @@ class Flagger:
             **{key: value for key, value in given.items() if value is not None},
         )
         event = self.plugins.prepare_event(event)
+        if self._loaded.redactor is not None:  # the config's redact: nothing it finds is stored
+            try:
+                event = self._loaded.redactor.redact(event)
+            except RedactionRefusedError as refused:
+                return FlagReceipt(None, False, reason=f"not stored: {refused}")
         if self.plugins.should_drop(event):
             return FlagReceipt(None, False, reason="dropped by a flagpipe_filter_event plugin")
         assert self._journal is not None and self._dispatcher is not None

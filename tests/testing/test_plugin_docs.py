@@ -12,7 +12,7 @@ import pytest
 
 import flagpipe.testing
 from flagpipe.scaffold import FILES
-from flagpipe.testing import CallbackContract
+from flagpipe.testing import CallbackContract, DetectorContract
 
 pytest_plugins = ["pytester"]
 
@@ -63,7 +63,7 @@ def test_the_kit_examples_pass(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     """The python blocks of the kit section, each run as a test module against the installed sample plugin."""
     blocks = re.findall(r"^```python\n(.*?)^```", _section("5. Test it with the kit"), re.MULTILINE | re.DOTALL)
     modules = {f"test_doc_{i}": code for i, code in enumerate(blocks) if "def test_" in code or "class Test" in code}
-    assert len(modules) == 3
+    assert len(modules) == 4
     monkeypatch.syspath_prepend(str(SAMPLE_SITE))
     importlib.invalidate_caches()
     pytester.makeconftest('pytest_plugins = ["flagpipe.testing"]\n')
@@ -73,5 +73,6 @@ def test_the_kit_examples_pass(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     finally:
         sys.modules.pop("flagpipe_jsonl", None)
     contract_tests = [name for name in vars(CallbackContract) if name.startswith("test_")]
-    # Every contract test but the secrets one (jsonl has no secret), plus the two plain tests.
-    result.assert_outcomes(passed=len(contract_tests) - 1 + 2, skipped=1)
+    detector_tests = [name for name in vars(DetectorContract) if name.startswith("test_")]
+    # Every contract test but the secrets one (jsonl has no secret), the two plain tests, the detector contract.
+    result.assert_outcomes(passed=len(contract_tests) - 1 + 2 + len(detector_tests), skipped=1)

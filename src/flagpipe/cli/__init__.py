@@ -9,6 +9,7 @@ from flagpipe.cli import (  # noqa: F401
     doctor_commands,
     flag_commands,
     plugin_commands,
+    redact_commands,
     serve_commands,
     setup_commands,
 )

@@ -215,6 +215,12 @@ def _print_stats(counts: dict[str, Any], newest: list[FlagEvent], *, where: str)
     console.print()
     rows = [[named(r["username"], "(anonymous)"), f"{r['count']:,}", share(r["count"])] for r in counts["by_user"]]
     print_table((Column("username"), flags, share_column), rows, title="by user")
+    redacted = counts.get("redacted")
+    if redacted:
+        console.print()
+        rows = [[r["detector"], f"{r['spans']:,}", f"{r['flags']:,}"] for r in redacted["by_detector"]]
+        title = f"redacted: {redacted['flags']:,} of {total:,} flags"
+        print_table((Column("detector"), Column("spans", "number"), flags), rows, title=title)
     if newest:
         console.print()
         print_table(EVENT_COLUMNS, [event_cells(event) for event in reversed(newest)], title=f"latest {len(newest)}")

@@ -43,7 +43,7 @@ def _health(entry: ChainEntry, timeout: float | None) -> tuple[bool, str]:
 
     guard = CallGuard(entry.name, timeout)
     try:
-        callback = entry.callback_type.cls(entry.settings)
+        callback = entry.build()
         try:
             message = guard.call("healthcheck()", callback.healthcheck)
         finally:

@@ -20,8 +20,10 @@ from flagpipe.core.policy import PolicyLayer, resolve_policy
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from flagpipe.core.callback import CallbackSettings
+    from flagpipe.core.callback import Callback, CallbackSettings
     from flagpipe.core.host import CallbackType
+    from flagpipe.core.redact_settings import RedactConfig
+    from flagpipe.core.redaction import Redactor
     from flagpipe.core.routing import When
 
 
@@ -33,11 +35,35 @@ class ChainEntry:
     callback_type: CallbackType
     settings: CallbackSettings
     when: When | None = None
+    #: The callback's own ``redact:``, compiled; None when it has none.
+    redactor: Redactor | None = None
 
     @property
     def type_name(self) -> str:
         """The callback's ``type``."""
         return self.callback_type.type_name
+
+    def fingerprint(self) -> str:
+        """The lane's fingerprint: its type and settings, and its own ``redact:`` when it has one.
+
+        Two processes sharing a lane must agree on it, so one cannot send raw flags to a callback
+        that another redacts.
+        """
+        from flagpipe.core.lane import lane_fingerprint
+
+        plain = lane_fingerprint(self.type_name, self.settings)
+        if self.redactor is None:
+            return plain
+        return lane_fingerprint(f"{self.type_name}\n{plain}", self.redactor.settings)
+
+    def build(self) -> Callback[Any]:
+        """A new callback of this entry, wrapped to receive redacted copies when it has its own ``redact:``."""
+        callback = self.callback_type.cls(self.settings)
+        if self.redactor is None:
+            return callback
+        from flagpipe.core.redacting_callback import RedactingCallback
+
+        return RedactingCallback(callback, self.redactor)
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,8 @@ class LoadedConfig:
     directory: Path
     plugins: PluginHost
     chain: tuple[ChainEntry, ...]
+    #: The top-level ``redact:``, compiled: applied to every flag before it is stored. None without one.
+    redactor: Redactor | None = None
 
 
 def load_config(
@@ -99,8 +127,29 @@ def load_config(
         except (PluginError, ValueError) as exc:
             problem = ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))
             raise ConfigError([*earlier, problem]) from None
+    redactor = None
+    try:
+        if config.redact is not None:
+            redactor = _redactor(config.redact, plugins, source, lines, ("redact",))
+    except ConfigError as exc:
+        earlier = (*earlier, *exc.problems)
     chain = _resolve_chain(config, plugins, source, lines, earlier)
-    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain)
+    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain, redactor)
+
+
+def _redactor(
+    settings: RedactConfig, plugins: PluginHost, source: str, lines: Mapping[KeyPath, int], at: KeyPath
+) -> Redactor:
+    """Compile a ``redact:`` block against the registered detectors; a config error names the bad entry."""
+    from flagpipe.core.redaction import Redactor, UnknownDetectorError
+
+    try:
+        return Redactor.build(settings, plugins.detectors())
+    except UnknownDetectorError as exc:
+        path: KeyPath = (*at, "detect", exc.index)
+        raise ConfigError([ConfigProblem(source, line_of(path, lines), path, str(exc))]) from None
+    except ValueError as exc:
+        raise ConfigError([ConfigProblem(source, line_of(at, lines), at, str(exc))]) from None
 
 
 def config_directory(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Path:
@@ -190,7 +239,14 @@ def _resolve_chain(
             continue
         names.add(name)
         item.attach_settings(settings)
-        entries.append(ChainEntry(name, callback_type, settings, item.when))
+        redactor = None
+        if item.redact is not None:
+            try:
+                redactor = _redactor(item.redact, plugins, source, lines, (*at, "redact"))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+        entries.append(ChainEntry(name, callback_type, settings, item.when, redactor))
     if problems:
         raise ConfigError(problems)
     return tuple(entries)

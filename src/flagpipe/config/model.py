@@ -22,6 +22,7 @@ from pydantic import (
 from flagpipe.config.server_model import ServerConfig
 from flagpipe.core.event import Role
 from flagpipe.core.policy import PolicyLayer
+from flagpipe.core.redact_settings import RedactConfig
 from flagpipe.core.routing import When
 from flagpipe.core.secrets import mask_settings, mask_userinfo_in
 from flagpipe.core.settings import DeliveryConfig, RetentionConfig
@@ -35,7 +36,7 @@ ENV_CONFIG = "FLAGPIPE_CONFIG"
 #: Serialization context that keeps secrets (``model_dump(context=REVEAL_SECRETS)``), for round trips only.
 REVEAL_SECRETS = {"reveal_secrets": True}
 #: Keys of a callback chain item that belong to flagpipe, not to the callback's settings.
-CHAIN_KEYS = ("type", "name", "when")
+CHAIN_KEYS = ("type", "name", "when", "redact")
 
 FlaggingMode = Literal["manual", "auto", "never"]
 
@@ -87,6 +88,9 @@ class ChainItem(BaseModel):
     when: When | None = Field(
         default=None, description="Only events meeting these conditions go to this callback (routing)."
     )
+    redact: RedactConfig | None = Field(
+        default=None, description="Redaction of what this callback receives only (the journal keeps the original)."
+    )
     settings: dict[str, Any] = Field(
         default_factory=dict,
         repr=False,  # raw values: secrets are masked only once the callback's Settings validate them
@@ -112,6 +116,8 @@ class ChainItem(BaseModel):
     def _flat(self, handler: SerializerFunctionWrapHandler) -> Any:
         """Dump in the YAML's shape (settings beside ``type``), so a dump validates back into the same item."""
         data = handler(self)
+        if isinstance(data, dict) and data.get("redact", ...) is None:
+            del data["redact"]  # no redact: of its own, as in the YAML
         if isinstance(data, dict) and isinstance(data.get("settings"), dict):
             data = {**{k: v for k, v in data.items() if k != "settings"}, **data["settings"]}
         return data
@@ -170,6 +176,10 @@ class FlagpipeConfig(BaseModel):
     )
     server: ServerConfig = Field(
         default_factory=ServerConfig, description="API keys and limits for flagpipe serve (the collector)."
+    )
+    redact: RedactConfig | None = Field(
+        default=None,
+        description="Redaction applied before a flag is stored: nothing it finds reaches the journal or any callback.",
     )
     callbacks: tuple[ChainItem, ...] = Field(
         default=(ChainItem(type="csv"),), description="The chain of callbacks every flag is delivered to."

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import click
 
     from flagpipe.core.callback import Callback
+    from flagpipe.core.detectors import Detector
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.kinds import ValueKind
     from flagpipe.core.sources import FlagSource
@@ -74,6 +75,31 @@ def flagpipe_register_value_kinds() -> list[ValueKind]:
 
     **If it raises:** the plugin is recorded as failed and unregistered, so none of its value kinds
     or callbacks are available; in strict mode the error stops start-up.
+
+    **Since:** 0.1.
+    """
+    raise NotImplementedError  # a spec: pluggy calls the implementations, never this body
+
+
+@hookspec
+def flagpipe_register_detectors() -> list[Detector]:
+    """Register redaction detectors: kinds of personal data or secrets that ``redact:`` can find.
+
+    **When:** once, while the plugin manager is built (the built-in ``email``, ``phone``,
+    ``credit_card``, ``iban``, ``ip``, ``url_credentials`` and ``secret`` come through this hook too).
+
+    **Arguments:** none.
+
+    **Returns:** a list of :class:`flagpipe.Detector`; None or an empty list adds none. A config's
+    ``redact: detect:`` names them; two detectors with the same ``name`` is an error that names
+    both plugins. A detector with a ``pattern`` joins the one compiled pass each text gets; one with
+    ``find`` (a model) scans each text on its own. A detector's ``check``, ``find`` and
+    ``configure`` run on the flag path: when one raises there, the flag is refused with the error
+    (with global redaction) or its delivery to that callback fails (per-callback redaction); nothing
+    unredacted is let through.
+
+    **If it raises:** the plugin is recorded as failed and unregistered, so none of its detectors,
+    value kinds or callbacks are available; in strict mode the error stops start-up.
 
     **Since:** 0.1.
     """

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from flagpipe.core import hookspecs, loading
+from flagpipe.core.detectors import validate_detectors
 from flagpipe.core.hookcalls import FlagpipePluginManager, HookCalls, call_one, reject_wrappers
 from flagpipe.core.hookspecs import PROJECT_NAME
 from flagpipe.core.loading import BUILTIN_PLUGINS, ENTRY_POINT_GROUP, fail_plugin
@@ -32,6 +33,7 @@ from flagpipe.core.tracing import trace_hook_calls, tracing_requested
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
+    from flagpipe.core.detectors import Detector
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.kinds import ValueKind
     from flagpipe.core.sources import FlagSource
@@ -79,6 +81,7 @@ class PluginHost:
         registrations: tuple[tuple[str, Callable[[object], list[Any]], Callable[[Any, list[Any]], None], str], ...] = (
             ("flagpipe_register_callbacks", validate_callback_classes, registry.add_callbacks, "callbacks"),
             ("flagpipe_register_value_kinds", validate_value_kinds, registry.add_value_kinds, "value kinds"),
+            ("flagpipe_register_detectors", validate_detectors, registry.add_detectors, "detectors"),
         )
         for hook_name, validate, add, what in registrations:
             for plugin_name, caller in self._calls.each(hook_name):
@@ -111,6 +114,10 @@ class PluginHost:
     def value_kinds(self) -> tuple[ValueKind, ...]:
         """Return registered value kinds in priority order."""
         return self._collected().value_kinds()
+
+    def detectors(self) -> dict[str, Detector]:
+        """Return registered redaction detectors by name (``flagpipe_register_detectors``)."""
+        return self._collected().detectors()
 
     # -- the event hooks ------------------------------------------------------------------------
 

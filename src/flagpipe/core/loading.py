@@ -38,6 +38,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flagpipe.plugins.parquet",
     "flagpipe.plugins.forward",
     "flagpipe.plugins.value_kinds",
+    "flagpipe.plugins.redact",
 )
 
 #: The entry-point group third-party plugins publish under.

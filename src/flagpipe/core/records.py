@@ -22,6 +22,7 @@ class PluginRecord:
     hooks: tuple[str, ...] = ()
     callback_types: tuple[str, ...] = ()
     value_kinds: tuple[str, ...] = ()
+    detectors: tuple[str, ...] = ()
 
     @property
     def provider(self) -> str:

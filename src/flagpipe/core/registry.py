@@ -1,4 +1,4 @@
-"""The registry of callback types and value kinds that plugins registered.
+"""The registry of callback types, value kinds and detectors that plugins registered.
 
 Each plugin's registration result is validated here; a name two plugins claim is a conflict whose
 message names both providers, and an unknown ``type`` is an error listing the installed ones and
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.callback import TYPE_NAME_PATTERN, Callback, CallbackSettings
+from flagpipe.core.detectors import Detector
 from flagpipe.core.kinds import ValueKind
 from flagpipe.core.plugin_errors import PluginConflictError, UnknownCallbackTypeError
 
@@ -74,6 +75,7 @@ class Registry:
     def __init__(self) -> None:
         self._types: dict[str, CallbackType] = {}
         self._kinds: dict[str, tuple[ValueKind, PluginRecord]] = {}
+        self._detectors: dict[str, tuple[Detector, PluginRecord]] = {}
         self.conflicts: list[str] = []
 
     def add_callbacks(self, record: PluginRecord, classes: Sequence[type[Callback[Any]]]) -> None:
@@ -93,6 +95,19 @@ class Registry:
                 continue
             self._kinds[kind.name] = (kind, record)
         record.value_kinds = tuple(k.name for k in kinds)
+
+    def add_detectors(self, record: PluginRecord, detectors: Sequence[Detector]) -> None:
+        """Add one plugin's detectors; a taken ``name`` is recorded as a conflict."""
+        for detector in detectors:
+            if detector.name in self._detectors:
+                self.conflicts.append(_clash("detector", detector.name, self._detectors[detector.name][1], record))
+                continue
+            self._detectors[detector.name] = (detector, record)
+        record.detectors = tuple(d.name for d in detectors)
+
+    def detectors(self) -> dict[str, Detector]:
+        """Detectors of plugins that did not fail, by name, in hook-call order."""
+        return {n: d for n, (d, r) in self._detectors.items() if r.status != "failed"}
 
     def callback_types(self) -> dict[str, CallbackType]:
         """Every callback type of a plugin that did not fail; raise on a conflict."""

@@ -74,21 +74,36 @@ def count_events(events: Iterable[FlagEvent]) -> dict[str, Any]:
     """The counts of ``flagpipe stats --json`` (without ``latest``), computed from ``events``.
 
     ``total``; ``by_option`` and ``by_user`` largest first (see :func:`ranked`); ``by_day`` (UTC
-    calendar days) in calendar order.
+    calendar days) in calendar order; and, when some flags were redacted, ``redacted``: how many
+    flags, and per detector the spans found and the flags they were in (from ``metadata["redacted"]``).
     """
     by_option: collections.Counter[str | None] = collections.Counter()
     by_day: collections.Counter[str] = collections.Counter()
     by_user: collections.Counter[str | None] = collections.Counter()
+    spans: collections.Counter[str] = collections.Counter()
+    flags: collections.Counter[str] = collections.Counter()
+    redacted = 0
     for event in events:
         by_option[event.option] += 1
         by_day[event.created_at.astimezone(timezone.utc).date().isoformat()] += 1
         by_user[event.username] += 1
-    return {
+        found = event.metadata.get("redacted")  # what redaction found: detector name to spans
+        if isinstance(found, dict) and found:
+            redacted += 1
+            for name, count in found.items():
+                if isinstance(count, int):
+                    spans[name] += count
+                    flags[name] += 1
+    counts: dict[str, Any] = {
         "total": sum(by_day.values()),
         "by_option": [{"option": k, "count": v} for k, v in ranked(by_option.items())],
         "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
         "by_user": [{"username": k, "count": v} for k, v in ranked(by_user.items())],
     }
+    if redacted:
+        by_detector = [{"detector": k, "spans": v, "flags": flags[k or ""]} for k, v in ranked(spans.items())]
+        counts["redacted"] = {"flags": redacted, "by_detector": by_detector}
+    return counts
 
 
 def ranked(counts: Iterable[tuple[str | None, int]]) -> list[tuple[str | None, int]]:

@@ -14,13 +14,16 @@ Fixtures:
   chain is that one callback, delivering inline (``flag()`` returns once the callback has the flag);
   every Flagger it built is closed when the test ends.
 
-And :class:`CallbackContract`, a test class to subclass with your callback class and its settings.
+And :class:`CallbackContract`, a test class to subclass with your callback class and its settings;
+:class:`DetectorContract`, one for a redaction detector (with :class:`DetectorPlugin` to register
+detectors for a test, and :func:`find_spans` to see what a detector finds in a text).
 The kit needs pytest (``pip install "flagpipe[testing]"``).
 """
 
 from __future__ import annotations
 
 from flagpipe.testing.contract import CallbackContract
+from flagpipe.testing.detectors import DetectorContract, DetectorPlugin, find_spans
 from flagpipe.testing.fixtures import (
     CallbackPlugin,
     FlaggerFactory,
@@ -35,8 +38,11 @@ from flagpipe.testing.fixtures import (
 __all__ = [
     "CallbackContract",
     "CallbackPlugin",
+    "DetectorContract",
+    "DetectorPlugin",
     "FlaggerFactory",
     "PluginRegistrar",
+    "find_spans",
     "flagging_dir",
     "flagpipe_plugins",
     "make_flagger",

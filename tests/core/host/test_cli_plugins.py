@@ -38,6 +38,7 @@ def test_plugins_json_lists_every_plugin_with_its_status(plugin_site: Path) -> N
         "hooks": ["flagpipe_register_callbacks", "flagpipe_register_commands", "flagpipe_register_value_kinds"],
         "callback_types": ["testsink"],
         "value_kinds": ["fptest.point"],
+        "detectors": [],
     }
     blocked = records["fptest-blocked"]
     assert (blocked["distribution"], blocked["version"], blocked["status"], blocked["error"]) == (

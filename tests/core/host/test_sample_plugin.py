@@ -85,6 +85,7 @@ def test_flagpipe_plugins_lists_it(sample_installed: metadata.Distribution) -> N
         "hooks": ["flagpipe_register_callbacks"],
         "callback_types": ["jsonl"],
         "value_kinds": [],
+        "detectors": [],
     }
 
 

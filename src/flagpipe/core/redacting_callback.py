@@ -1,0 +1,67 @@
+"""A callback of the chain with its own ``redact:``: it receives redacted copies, the journal keeps the original."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flagpipe.core.callback import Callback, PermanentError
+from flagpipe.core.redaction import RedactionRefusedError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from flagpipe.core.event import FlagEvent
+    from flagpipe.core.redaction import Redactor
+    from flagpipe.core.schema import FlagSchema
+
+log = logging.getLogger("flagpipe.redact")
+
+
+class RedactingCallback(Callback[Any]):
+    """Wraps a callback so that ``deliver`` hands it each event as ``redactor`` leaves it.
+
+    An event that the redactor refuses (``action: drop``) is left out of that callback's batch and
+    logged by id; the other callbacks and the journal still have it. A detector that fails makes the
+    delivery fail permanently (a dead letter for this callback), so nothing unredacted goes out.
+    """
+
+    def __init__(self, inner: Callback[Any], redactor: Redactor) -> None:
+        super().__init__(inner.settings)
+        self.inner = inner
+        self.redactor = redactor
+        self.type_name = inner.type_name  # type: ignore[misc]  # the wrapped callback's type, per instance
+        self.max_batch_size = inner.max_batch_size
+        self.batch_interval = inner.batch_interval
+
+    def setup(self, schema: FlagSchema, directory: Path) -> None:
+        """Set the wrapped callback up."""
+        self.inner.setup(schema, directory)
+
+    def deliver(self, events: Sequence[FlagEvent]) -> None:
+        """Deliver the redacted copies of ``events`` (those not refused) to the wrapped callback."""
+        batch = []
+        for event in events:
+            try:
+                batch.append(self.redactor.redact(event))
+            except RedactionRefusedError as exc:
+                log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
+            except Exception as exc:
+                raise PermanentError(f"redaction failed, so nothing was sent: {exc}") from exc
+        if batch:
+            self.inner.deliver(batch)
+
+    def healthcheck(self) -> str | None:
+        """The wrapped callback's health check."""
+        return self.inner.healthcheck()
+
+    def close(self) -> None:
+        """Close the wrapped callback."""
+        self.inner.close()
+
+    def __repr__(self) -> str:
+        return f"<redacted {self.inner!r} detectors={list(self.redactor.detector_names)}>"
+
+
+__all__ = ["RedactingCallback"]

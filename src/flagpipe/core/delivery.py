@@ -109,7 +109,7 @@ class Dispatcher:
             if self.config.mode == "background":
                 self._wake[lane.name].set()
             else:
-                last = self._run_inline(lane, seq)  # also moves the lane past events its rule excludes
+                last = self._run_inline(lane, seq, event)  # also moves the lane past events its rule excludes
             if excluded:
                 report.skipped.append(lane.name)
             elif self.config.mode == "background":
@@ -121,10 +121,15 @@ class Dispatcher:
         return report
 
     @staticmethod
-    def _run_inline(lane: Lane, seq: int) -> StepResult:
-        """Step the lane until it has handled ``seq``; return the last step."""
+    def _run_inline(lane: Lane, seq: int, event: FlagEvent) -> StepResult:
+        """Step the lane until it has handled ``seq``; return the last step.
+
+        The event is handed over as it is, so a lane with nothing else pending need not read it back.
+        """
+        fresh: tuple[int, FlagEvent] | None = (seq, event)
         while True:
-            result = lane.step()
+            result = lane.step(fresh=fresh)
+            fresh = None
             if not result.progressed:
                 return result
             if result.done_seq is not None and result.done_seq >= seq:

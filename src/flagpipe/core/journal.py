@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from flagpipe.core.event import FlagEvent
+from flagpipe.core.journal_commit import GroupCommit
 from flagpipe.core.journal_db import (
     damaged,
     file_identity,
@@ -32,6 +33,7 @@ from flagpipe.core.journal_db import (
 )
 from flagpipe.core.journal_dead import DeadLetters
 from flagpipe.core.journal_lanes import LaneRecords
+from flagpipe.core.journal_progress import UnsavedProgress
 from flagpipe.core.journal_records import (
     ORPHANED_FILES_SQL,
     RECOVERY_DOC,
@@ -45,6 +47,7 @@ from flagpipe.core.journal_records import (
     UndecodableEventError,
     new_owner_id,
 )
+from flagpipe.core.journal_upkeep import UPKEEP_INTERVAL, JournalUpkeep
 from flagpipe.core.storable import check_event, freeze_event
 
 if TYPE_CHECKING:
@@ -59,8 +62,11 @@ Durability = Literal["process", "fsync"]
 
 log = logging.getLogger("flagpipe.journal")
 
-#: How many recently appended events a journal keeps in memory for its lanes.
-_RECENT_EVENTS = 4096
+#: How many recently appended events a journal keeps in memory for its lanes (few: GC walks them).
+_RECENT_EVENTS = 512
+
+#: An event ready to be written: the event, its JSON body and the paths of its files.
+_Row = tuple[FlagEvent, str, list[str]]
 
 
 class Journal(LaneRecords, DeadLetters):
@@ -82,6 +88,10 @@ class Journal(LaneRecords, DeadLetters):
     ) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
+        self._unsaved = UnsavedProgress()
+        self._commit: GroupCommit[_Row] = GroupCommit(self._write_rows)
+        self._upkeep: JournalUpkeep | None = None
+        self._synchronous = "FULL" if durability == "fsync" else "NORMAL"
         #: Events this process appended lately, so its lanes need not parse them back from JSON.
         self._recent: OrderedDict[int, FlagEvent] = OrderedDict()
         #: True when the journal was opened read-only (writes raise JournalError).
@@ -183,6 +193,9 @@ class Journal(LaneRecords, DeadLetters):
     def append(self, event: FlagEvent) -> int:
         """Store ``event`` durably and return its sequence number.
 
+        Threads appending at once share one commit (:class:`~flagpipe.core.journal_commit.GroupCommit`);
+        each call returns once its own event is committed.
+
         :raises ValueError: a value could not be read back (nothing is stored).
         :raises FlagNotStoredError: the journal cannot take it (disk full, file gone, closed ...).
         """
@@ -194,32 +207,66 @@ class Journal(LaneRecords, DeadLetters):
         event = freeze_event(event)
         paths = [f.file.path for f in event.fields if f.file is not None]
         self.check_identity()
-        try:
-            if not paths:  # one statement: SQLite commits it atomically on its own
-                with self._lock:
-                    cursor = self._db.execute(
-                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                        (event.id, event.created_at.isoformat(), body),
-                    )
-                    seq = cursor.lastrowid
-            else:
-                with self._transaction() as db:
-                    cursor = db.execute(
-                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                        (event.id, event.created_at.isoformat(), body),
-                    )
-                    seq = cursor.lastrowid
-                    db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
-        except JournalError as exc:
-            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
-        except sqlite3.Error as exc:
-            raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
-        assert seq is not None
+        seq = self._commit.submit((event, body, paths))
         with self._lock:
             self._recent[seq] = event
             if len(self._recent) > _RECENT_EVENTS:
                 self._recent.popitem(last=False)
         return seq
+
+    def _write_rows(self, rows: Sequence[_Row]) -> list[int]:
+        """Insert events in one commit; return their sequence numbers."""
+        try:
+            if len(rows) == 1 and not rows[0][2]:  # one statement: SQLite commits it atomically on its own
+                event, body, _ = rows[0]
+                with self._lock:
+                    cursor = self._db.execute(_INSERT_SQL, (event.id, event.created_at.isoformat(), body))
+                assert cursor.lastrowid is not None
+                return [cursor.lastrowid]
+            seqs = []
+            with self._transaction() as db:
+                for event, body, paths in rows:
+                    seq = db.execute(_INSERT_SQL, (event.id, event.created_at.isoformat(), body)).lastrowid
+                    assert seq is not None
+                    seqs.append(seq)
+                    if paths:
+                        db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
+            return seqs
+        except JournalError as exc:
+            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
+        except sqlite3.Error as exc:
+            raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
+
+    @property
+    def commit_groups(self) -> tuple[int, int]:
+        """How many appends were written in how many commits: ``(events, commits)``, since opening."""
+        return self._commit.items, self._commit.groups
+
+    def start_upkeep(self) -> None:
+        """Move WAL checkpoints and saving lane progress to a thread of their own (for a flagging process).
+
+        The journal's own connection stops checkpointing inside commits (``wal_autocheckpoint=0``);
+        :meth:`close` stops the thread.
+        """
+        if self._upkeep is not None or self.read_only:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._upkeep = JournalUpkeep(
+            self.path,
+            synchronous=self._synchronous,
+            changed=self._total_changes,
+            save_progress=lambda: self.save_progress(older_than=UPKEEP_INTERVAL),
+        )
+
+    @property
+    def upkeep(self) -> JournalUpkeep | None:
+        """The upkeep thread, once :meth:`start_upkeep` started it."""
+        return self._upkeep
+
+    def _total_changes(self) -> int:
+        with self._lock:
+            return self._db.total_changes
 
     def count(self) -> int:
         """How many events the journal holds."""
@@ -328,6 +375,7 @@ class Journal(LaneRecords, DeadLetters):
         another config's callback has not delivered yet is kept.
         """
         with self._lock:
+            self.save_progress()
             self.ensure_lanes(lanes)
             row = self._db.execute("SELECT MIN(done_seq) FROM lanes").fetchone()
             limit = self.max_seq() if row[0] is None else int(row[0])
@@ -354,11 +402,20 @@ class Journal(LaneRecords, DeadLetters):
         return orphaned
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Save deferred lane progress, stop the upkeep thread and close the database connection."""
+        if self._upkeep is not None:
+            self._upkeep.stop()
         with self._lock:
+            try:
+                self.save_progress()
+            except JournalError:
+                log.warning("flagpipe: could not save lane progress to %s; it is replayed", self.path, exc_info=True)
             self._db.close()
             with contextlib.suppress(OSError):
                 os.close(self._watch)
+
+
+_INSERT_SQL = "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)"
 
 
 __all__ = [

@@ -77,6 +77,9 @@ class Dispatcher:
                 log.exception("flagpipe: the delivery worker of %s failed; retrying", lane.name)
                 result = StepResult(wait=self.config.poll_interval)
             if result.progressed:
+                if result.partial and self.config.linger > 0 and not lane.urgent:
+                    # caught up: let the next flags gather into one batch rather than deliver them one by one
+                    self._stop.wait(self.config.linger)
                 continue
             wait = self.config.poll_interval if result.wait is None else min(result.wait, self.config.poll_interval * 4)
             if wake.wait(timeout=max(wait, 0.001)) and self.config.linger > 0 and not self._stop.is_set():

@@ -35,7 +35,6 @@ from flagpipe.core.journal_dead import DeadLetters
 from flagpipe.core.journal_lanes import LaneRecords
 from flagpipe.core.journal_progress import UnsavedProgress
 from flagpipe.core.journal_records import (
-    ORPHANED_FILES_SQL,
     RECOVERY_DOC,
     DeadLetter,
     FlagNotStoredError,
@@ -47,6 +46,7 @@ from flagpipe.core.journal_records import (
     UndecodableEventError,
     new_owner_id,
 )
+from flagpipe.core.journal_status import JournalStatus
 from flagpipe.core.journal_upkeep import UPKEEP_INTERVAL, JournalUpkeep
 from flagpipe.core.storable import check_event, freeze_event
 
@@ -69,7 +69,7 @@ _RECENT_EVENTS = 512
 _Row = tuple[FlagEvent, str, list[str]]
 
 
-class Journal(LaneRecords, DeadLetters):
+class Journal(LaneRecords, DeadLetters, JournalStatus):
     """Accepted events, lane progress and dead letters, shared by threads and processes.
 
     :param read_only: True opens an existing journal read-only; False requires a writable one;
@@ -91,6 +91,10 @@ class Journal(LaneRecords, DeadLetters):
         self._unsaved = UnsavedProgress()
         self._commit: GroupCommit[_Row] = GroupCommit(self._write_rows)
         self._upkeep: JournalUpkeep | None = None
+        self._cache_lock = threading.Lock()
+        #: A connection of its own for the lanes' reads, so they never wait for (nor hold up) a flag's commit.
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
         self._synchronous = "FULL" if durability == "fsync" else "NORMAL"
         #: Events this process appended lately, so its lanes need not parse them back from JSON.
         self._recent: OrderedDict[int, FlagEvent] = OrderedDict()
@@ -208,7 +212,7 @@ class Journal(LaneRecords, DeadLetters):
         paths = [f.file.path for f in event.fields if f.file is not None]
         self.check_identity()
         seq = self._commit.submit((event, body, paths))
-        with self._lock:
+        with self._cache_lock:
             self._recent[seq] = event
             if len(self._recent) > _RECENT_EVENTS:
                 self._recent.popitem(last=False)
@@ -245,13 +249,14 @@ class Journal(LaneRecords, DeadLetters):
     def start_upkeep(self) -> None:
         """Move WAL checkpoints and saving lane progress to a thread of their own (for a flagging process).
 
-        The journal's own connection stops checkpointing inside commits (``wal_autocheckpoint=0``);
-        :meth:`close` stops the thread.
+        The journal's own connection stops checkpointing inside commits (``wal_autocheckpoint=0``), and
+        the lanes read events through a connection of their own; :meth:`close` stops the thread.
         """
         if self._upkeep is not None or self.read_only:
             return
         with self._lock:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._upkeep = JournalUpkeep(
             self.path,
             synchronous=self._synchronous,
@@ -305,10 +310,12 @@ class Journal(LaneRecords, DeadLetters):
         The list stops before an event that cannot be read back; when that event comes first,
         :class:`UndecodableEventError` says which it is (its lane dead-letters it).
         """
-        with self._lock:
-            rows = self._db.execute(
+        reader, lock = (self._reader, self._read_lock) if self._reader is not None else (self._db, self._lock)
+        with lock:
+            rows = reader.execute(
                 "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
+        with self._cache_lock:
             cached = [self._recent.get(s) for s, _, _ in rows]
         items: list[tuple[int, FlagEvent]] = []
         for (s, event_id, body), event in zip(rows, cached, strict=True):
@@ -333,78 +340,13 @@ class Journal(LaneRecords, DeadLetters):
             yield from self._decode_rows(rows)
             after = int(rows[-1][0])
 
-    # -- status and retention -----------------------------------------------------------------
-
-    def status(self) -> list[LaneStatus]:
-        """Per lane: delivered, skipped, pending, dead, oldest pending, retry state, last error."""
-        result = []
-        for name in self.lane_names():
-            state = self.lane(name)
-            with self._lock:
-                pending = self._db.execute("SELECT COUNT(*) FROM events WHERE seq > ?", (state.done_seq,)).fetchone()[0]
-                oldest = self._db.execute(
-                    "SELECT created_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (state.done_seq,)
-                ).fetchone()
-                dead = self._db.execute(
-                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 0", (name,)
-                ).fetchone()[0]
-                requeued = self._db.execute(
-                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 1", (name,)
-                ).fetchone()[0]
-            result.append(
-                LaneStatus(
-                    name=name,
-                    delivered=state.delivered,
-                    skipped=state.skipped,
-                    pending=int(pending) + int(requeued),
-                    dead=int(dead),
-                    oldest_pending_at=oldest[0] if oldest else None,
-                    attempts=state.attempts,
-                    next_attempt_at=state.next_attempt_at,
-                    last_error=state.last_error,
-                    disabled_reason=state.disabled_reason,
-                    lease_owner=state.lease_owner if state.lease_until > time.time() else None,
-                )
-            )
-        return result
-
-    def purgeable(self, older_than: str, lanes: Sequence[str] = ()) -> list[tuple[int, str]]:
-        """Events created before ``older_than`` (ISO time) that every lane has handled.
-
-        Every lane recorded in the journal counts, not only ``lanes`` (the caller's chain): an event
-        another config's callback has not delivered yet is kept.
-        """
-        with self._lock:
-            self.save_progress()
-            self.ensure_lanes(lanes)
-            row = self._db.execute("SELECT MIN(done_seq) FROM lanes").fetchone()
-            limit = self.max_seq() if row[0] is None else int(row[0])
-            rows = self._db.execute(
-                "SELECT seq, id FROM events WHERE seq <= ? AND created_at < ? AND seq NOT IN"
-                " (SELECT seq FROM dead_letters) ORDER BY seq",
-                (limit, older_than),
-            ).fetchall()
-        return [(int(s), str(i)) for s, i in rows]
-
-    def _stage_seqs(self, db: sqlite3.Connection, seqs: Sequence[int]) -> None:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS staged_seqs (seq INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM staged_seqs")
-        db.executemany("INSERT INTO staged_seqs (seq) VALUES (?)", [(s,) for s in seqs])
-
-    def purge(self, seqs: Sequence[int], *, dry_run: bool = False) -> list[str]:
-        """Delete events (unless ``dry_run``); return the file paths only they referred to (safe to delete)."""
-        with self._transaction() as db:
-            self._stage_seqs(db, seqs)
-            orphaned = [r[0] for r in db.execute(ORPHANED_FILES_SQL).fetchall()]
-            if not dry_run:
-                db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
-                db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
-        return orphaned
-
     def close(self) -> None:
         """Save deferred lane progress, stop the upkeep thread and close the database connection."""
         if self._upkeep is not None:
             self._upkeep.stop()
+        if self._reader is not None:
+            with self._read_lock:
+                self._reader.close()
         with self._lock:
             try:
                 self.save_progress()

@@ -109,6 +109,8 @@ class StepResult:
     clean: bool = False
     #: The lane's high-water mark after the step, when the step moved it.
     done_seq: int | None = None
+    #: True when the step handled fewer events than a batch holds: nothing else was pending then.
+    partial: bool = False
 
 
 class Lane:
@@ -241,7 +243,9 @@ class Lane:
         hold = self._hold_for_batch(items) if batching else None
         if hold is not None:
             return StepResult(wait=hold)
-        return self._deliver(items, cursor)
+        result = self._deliver(items, cursor)
+        result.partial = len(items) < self.batch_size
+        return result
 
     def _undecodable(self, exc: UndecodableEventError) -> StepResult:
         """Dead-letter an event the journal cannot read back, so the lane goes on past it."""

@@ -197,11 +197,33 @@ def latency_run(directory: Path, url: str, flags: int) -> tuple[float, float, fl
     return percentile(times, 0.5), percentile(times, 0.99), percentile(times, 0.999), times[-1]
 
 
+def floor_latency_run(directory: Path, flags: int) -> tuple[float, float, float, float]:
+    """The floor's latency on this machine now: one INSERT + COMMIT per flag, paced like the flags."""
+    db = sqlite3.connect(directory / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, created_at TEXT, body TEXT)")
+    times = []
+    for n in range(flags):
+        start = time.perf_counter()
+        body = json.dumps({**ROW, "num1": n})
+        db.execute(
+            "INSERT INTO t (id, created_at, body) VALUES (?, ?, ?)",
+            (str(n), datetime.now(timezone.utc).isoformat(), body),
+        )
+        times.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.001)
+    db.close()
+    times.sort()
+    return percentile(times, 0.5), percentile(times, 0.99), percentile(times, 0.999), times[-1]
+
+
 def latency_section(args: argparse.Namespace, figures: dict[str, Any]) -> None:
-    runs = []
+    runs, floors = [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp, slow_sink(1.0) as url:
             runs.append(latency_run(Path(tmp), url, args.latency_flags))
+        floors.append(in_tmp(lambda d: floor_latency_run(d, args.latency_flags)))
     figures["latency"] = runs
     table = Table(
         f"2. background flag() beside a 1 s sink ({args.latency_flags:,} flags at 1 ms)",
@@ -210,7 +232,8 @@ def latency_section(args: argparse.Namespace, figures: dict[str, Any]) -> None:
         "p99.9 ms",
         "max ms",
     )
-    table.add_row(f"{args.repeats} runs", *(spread([r[i] for r in runs], 3) for i in range(4)))
+    table.add_row("floor: SQLite INSERT + COMMIT, same pacing", *(spread([r[i] for r in floors], 3) for i in range(4)))
+    table.add_row(f"flagpipe, csv + webhook, {args.repeats} runs", *(spread([r[i] for r in runs], 3) for i in range(4)))
     console.print(table)
 
 

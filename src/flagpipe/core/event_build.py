@@ -8,7 +8,9 @@ model would accept as it is, and falls back to full validation (and its error me
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 from flagpipe.core.event import FieldValue, FlagEvent, new_event_id, utc_now
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.event import FlagMode
 
-#: The attributes pydantic keeps besides the fields; a constructed event sets them as validation would.
+#: The optional text details of an event.
 _TEXT_DETAILS = ("option", "comment", "username", "session_id", "app")
 
 
@@ -65,8 +67,28 @@ def _plain_fields(fields: tuple[FieldValue, ...]) -> bool:
     return len({f.name for f in fields}) == len(fields)
 
 
+def trusted_field(name: str, role: str, kind: str, value: Any) -> FieldValue:
+    """A non-file field whose parts the caller has checked, as ``FieldValue.model_construct`` builds it, faster."""
+    return _trusted(FieldValue, {"name": name, "role": role, "kind": kind, "value": value, "file": None}, _FIELD_SET)
+
+
+_FIELD_SET = frozenset({"name", "role", "kind", "value", "file"})
+_EVENT_SET = frozenset({"mode", "fields", "metadata", *_TEXT_DETAILS})
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _trusted(cls: type[ModelT], values: dict[str, Any], fields_set: frozenset[str]) -> ModelT:
+    """An instance of ``cls`` holding ``values`` as they are (what ``model_construct`` does, less its overhead)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(fields_set))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
 def _construct(mode: str, fields: tuple[FieldValue, ...], details: dict[str, str | None]) -> FlagEvent:
-    event = FlagEvent.__new__(FlagEvent)
     values: dict[str, Any] = {
         "schema_version": 1,
         "id": new_event_id(),
@@ -76,11 +98,7 @@ def _construct(mode: str, fields: tuple[FieldValue, ...], details: dict[str, str
         "fields": fields,
         "metadata": {},
     }
-    object.__setattr__(event, "__dict__", values)
-    object.__setattr__(event, "__pydantic_fields_set__", {"mode", "fields", "metadata", *_TEXT_DETAILS})
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
-    return event
+    return _trusted(FlagEvent, values, _EVENT_SET)
 
 
-__all__ = ["build_event"]
+__all__ = ["build_event", "trusted_field"]

@@ -43,6 +43,11 @@ class GroupCommit(Generic[ItemT]):
         self.groups = 0
         self.items = 0
 
+    @property
+    def queued(self) -> int:
+        """How many items wait for the commit under way."""
+        return len(self._queue)
+
     def submit(self, item: ItemT) -> int:
         """Store ``item`` with whatever other threads submit meanwhile; return its sequence number."""
         slot = _Slot(item)

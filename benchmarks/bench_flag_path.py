@@ -387,6 +387,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Fewer flags: a smoke run.")
     parser.add_argument("--profile", action="store_true", help="Also print the time per part of one inline flag.")
     parser.add_argument("--skip-crash", action="store_true", help="Leave out the SIGKILL section.")
+    parser.add_argument("--only", choices=["floor", "latency", "threads"], help="Run one section alone.")
     args = parser.parse_args()
     args.flags = 2000 if args.quick else 8000
     args.latency_flags = 500 if args.quick else 2000
@@ -396,6 +397,9 @@ def main() -> None:
         f"flagpipe {flagpipe.__version__}, sqlite {sqlite3.sqlite_version}"
     )
     figures: dict[str, Any] = {}
+    if args.only:
+        {"floor": floor_section, "latency": latency_section, "threads": threads_section}[args.only](args, figures)
+        return
     floor_section(args, figures)
     latency_section(args, figures)
     threads_section(args, figures)

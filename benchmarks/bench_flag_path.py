@@ -106,6 +106,14 @@ class StatementCounter:
             self.commits += 1
 
 
+def trace(journal: Any, counter: StatementCounter | None) -> None:
+    """Count the statements of every connection the journal uses (the lanes may read through their own)."""
+    for name in ("_db", "_reader"):
+        connection = getattr(journal, name, None)
+        if connection is not None:
+            connection.set_trace_callback(counter)
+
+
 def inline_rate(directory: Path, flags: int, counter: StatementCounter | None = None) -> float:
     config = {"dir": str(directory), "delivery": {"mode": "inline"}}
     with flagpipe.Flagger(config) as flagger:
@@ -113,13 +121,13 @@ def inline_rate(directory: Path, flags: int, counter: StatementCounter | None = 
         if counter is not None:
             journal = flagger.journal
             assert journal is not None
-            journal._db.set_trace_callback(counter)
+            trace(journal, counter)
         start = time.perf_counter()
         for n in range(flags):
             flagger.flag({**ROW, "num1": n})
         elapsed = time.perf_counter() - start
         if counter is not None:
-            journal._db.set_trace_callback(None)
+            trace(journal, None)
     return flags / elapsed
 
 
@@ -131,7 +139,7 @@ def floor_section(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     counter = StatementCounter()
     in_tmp(lambda d: inline_rate(d, 1000, counter))
     ratios = [i / f for i, f in zip(inline, floors, strict=True)]
-    figures["floor"], figures["inline"] = floors, inline
+    figures["floor"], figures["inline"], figures["inline_ratio"] = floors, inline, ratios
     table = Table(
         "1. inline flag(), csv chain", "flags/s median (min-max)", "of the floor", "statements/flag", "commits/flag"
     )
@@ -249,7 +257,7 @@ def threaded_rate(directory: Path, threads: int, flags: int) -> tuple[float, flo
         flagger.flush(60)
         journal = flagger.journal
         assert journal is not None
-        journal._db.set_trace_callback(counter)
+        trace(journal, counter)
         barrier = threading.Barrier(threads + 1)
 
         def work(worker: int) -> None:
@@ -267,7 +275,7 @@ def threaded_rate(directory: Path, threads: int, flags: int) -> tuple[float, flo
         accepted = time.perf_counter() - start
         assert flagger.flush(600)
         delivered = time.perf_counter() - start
-        journal._db.set_trace_callback(None)
+        trace(journal, None)
     commits = counter.commits
     total = flags // threads * threads
     return total / accepted, commits / total, total / delivered
@@ -279,18 +287,24 @@ def threads_section(args: argparse.Namespace, figures: dict[str, Any]) -> None:
         "accepted flags/s",
         "journal commits/flag",
         "end to end flags/s (to CSV row)",
-        "of inline",
+        "of inline (same repeat)",
     )
-    inline = statistics.median(figures["inline"])
-    for threads in (1, 8):
-        runs = [in_tmp(lambda d, t=threads: threaded_rate(d, t, args.flags)) for _ in range(args.repeats)]
-        figures[f"threads{threads}"] = runs
+    runs: dict[int, list[tuple[float, float, float]]] = {1: [], 8: []}
+    inline: list[float] = []
+    for _ in range(args.repeats):  # interleaved with an inline run, so each ratio compares like with like
+        inline.append(in_tmp(lambda d: inline_rate(d, args.flags)))
+        for threads, results in runs.items():
+            results.append(in_tmp(lambda d, t=threads: threaded_rate(d, t, args.flags)))
+    figures["e2e_ratio"] = [r[2] / i for r, i in zip(runs[1], inline, strict=True)]
+    table.add_row("inline, 1 thread (reference)", spread(inline), "", spread(inline), "1.00")
+    for threads, results in runs.items():
+        figures[f"threads{threads}"] = results
         table.add_row(
             f"{threads} thread{'s' if threads > 1 else ''}",
-            spread([r[0] for r in runs]),
-            spread([r[1] for r in runs], 2),
-            spread([r[2] for r in runs]),
-            spread([r[2] / inline for r in runs], 2),
+            spread([r[0] for r in results]),
+            spread([r[1] for r in results], 2),
+            spread([r[2] for r in results]),
+            spread([r[2] / i for r, i in zip(results, inline, strict=True)], 2),
         )
     console.print(table)
 
@@ -407,20 +421,19 @@ def main() -> None:
         crash_section(args, figures)
     if args.profile:
         profile_section(args)
-    floor = statistics.median(figures["floor"])
-    inline = statistics.median(figures["inline"])
+    ratio = statistics.median(figures["inline_ratio"])
     p99 = statistics.median(r[1] for r in figures["latency"])
     p999 = statistics.median(r[2] for r in figures["latency"])
     one = statistics.median(r[0] for r in figures["threads1"])
     eight = statistics.median(r[0] for r in figures["threads8"])
-    e2e = statistics.median(r[2] for r in figures["threads1"])
-    goals = Table("goal", "measured", "met")
-    goals.add_row("1. inline >= 0.5 of the floor", f"{inline / floor:.2f}", "yes" if inline >= 0.5 * floor else "no")
+    e2e = statistics.median(figures["e2e_ratio"])
+    goals = Table("goal (medians)", "measured", "met")
+    goals.add_row("1. inline >= 0.5 of the floor", f"{ratio:.2f}", "yes" if ratio >= 0.5 else "no")
     goals.add_row(
         "2. p99 < 0.3 ms, p99.9 < 2 ms", f"{p99:.3f} / {p999:.3f} ms", "yes" if p99 < 0.3 and p999 < 2 else "no"
     )
     goals.add_row("3. 8 threads >= 1 thread", f"{eight:,.0f} vs {one:,.0f}/s", "yes" if eight >= one else "no")
-    goals.add_row("4. end to end >= inline", f"{e2e:,.0f} vs {inline:,.0f}/s", "yes" if e2e >= inline else "no")
+    goals.add_row("4. end to end >= inline", f"{e2e:.2f} of inline", "yes" if e2e >= 1 else "no")
     if "crash" in figures:
         _, lost, duplicated = figures["crash"]
         goals.add_row(

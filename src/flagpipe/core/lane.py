@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
 from flagpipe.core.guard import CallGuard
 from flagpipe.core.journal_records import UndecodableEventError
+from flagpipe.core.lane_cursor import LaneCursor
 from flagpipe.core.schema import FlagSchema
 from flagpipe.core.secrets import mask_userinfo
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.host import PluginHost
-    from flagpipe.core.journal import Journal, LaneState
+    from flagpipe.core.journal import Journal
     from flagpipe.core.routing import When
     from flagpipe.core.settings import DeliveryConfig
 
@@ -70,33 +71,6 @@ def backoff_delay(attempt: int, config: DeliveryConfig, retry_after: float | Non
         return min(retry_after, retry.max_age)
     ceiling = min(retry.max_delay, retry.initial_delay * 2 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
-
-
-@dataclass
-class LaneCursor:
-    """The part of a lane's state a step needs, kept in memory while this process holds the lease."""
-
-    done_seq: int
-    attempts: int
-    next_attempt_at: float
-    disabled: bool
-    requeued: bool
-    #: ``time.monotonic()`` when it was read from the journal, and the journal's lane generation then.
-    loaded_at: float
-    generation: int
-
-    @classmethod
-    def of(cls, state: LaneState, generation: int) -> LaneCursor:
-        """A cursor from the journal's state of the lane."""
-        return cls(
-            state.done_seq,
-            state.attempts,
-            state.next_attempt_at,
-            state.disabled_reason is not None,
-            state.has_requeued,
-            time.monotonic(),
-            generation,
-        )
 
 
 @dataclass

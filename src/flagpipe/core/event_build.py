@@ -41,30 +41,55 @@ def build_event(
     The fast path takes new events only (no given id or time), text details that are ``str`` or None,
     ``FieldValue`` fields with unique names, and no metadata.
     """
-    details = {"option": option, "comment": comment, "username": username, "session_id": session_id, "app": app}
     if (
         event_id is None
         and created_at is None
         and not metadata
-        and mode in ("manual", "auto")
-        and all(value is None or type(value) is str for value in details.values())
+        and (mode == "manual" or mode == "auto")  # noqa: PLR1714 - two comparisons beat building a tuple
+        and (option is None or type(option) is str)
+        and (comment is None or type(comment) is str)
+        and (username is None or type(username) is str)
+        and (session_id is None or type(session_id) is str)
+        and (app is None or type(app) is str)
         and _plain_fields(fields)
     ):
-        return _construct(mode, fields, details)
+        values: dict[str, Any] = {
+            "schema_version": 1,
+            "id": new_event_id(),
+            "created_at": utc_now(),
+            "mode": mode,
+            "option": option,
+            "comment": comment,
+            "username": username,
+            "session_id": session_id,
+            "app": app,
+            "fields": fields,
+            "metadata": {},
+        }
+        return _trusted(FlagEvent, values, _EVENT_SET)
     given: dict[str, Any] = {"id": event_id, "created_at": created_at}
     return FlagEvent(
         mode=mode,
         fields=fields,
         metadata=metadata,
-        **details,
+        option=option,
+        comment=comment,
+        username=username,
+        session_id=session_id,
+        app=app,
         **{key: value for key, value in given.items() if value is not None},
     )
 
 
 def _plain_fields(fields: tuple[FieldValue, ...]) -> bool:
-    if type(fields) is not tuple or not all(isinstance(f, FieldValue) for f in fields):
+    if type(fields) is not tuple:
         return False
-    return len({f.name for f in fields}) == len(fields)
+    names = set()
+    for item in fields:
+        if not isinstance(item, FieldValue):
+            return False
+        names.add(item.name)
+    return len(names) == len(fields)
 
 
 def trusted_field(name: str, role: str, kind: str, value: Any) -> FieldValue:
@@ -81,24 +106,12 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def _trusted(cls: type[ModelT], values: dict[str, Any], fields_set: frozenset[str]) -> ModelT:
     """An instance of ``cls`` holding ``values`` as they are (what ``model_construct`` does, less its overhead)."""
     model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(fields_set))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    _set = object.__setattr__
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(fields_set))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
     return model
-
-
-def _construct(mode: str, fields: tuple[FieldValue, ...], details: dict[str, str | None]) -> FlagEvent:
-    values: dict[str, Any] = {
-        "schema_version": 1,
-        "id": new_event_id(),
-        "created_at": utc_now(),
-        "mode": mode,
-        **details,
-        "fields": fields,
-        "metadata": {},
-    }
-    return _trusted(FlagEvent, values, _EVENT_SET)
 
 
 __all__ = ["build_event", "trusted_field"]

@@ -1,6 +1,6 @@
 """The cost of one flag() on the request path, side by side with the bare SQLite floor, in one run.
 
-Run: .venv/bin/python benchmarks/bench_flag_path.py [--repeats 3] [--quick] [--profile]
+Run: .venv/bin/python benchmarks/bench_flag_path.py [--repeats 3] [--quick] [--parts]
 
 Figures (each the median of the repeats, with the spread min-max):
 
@@ -13,17 +13,15 @@ Figures (each the median of the repeats, with the spread min-max):
 5. durability: a flagging process SIGKILLed at random moments, then restarted: flags acknowledged but
    lost, and duplicated CSV rows (both must be 0).
 
-``--profile`` adds the time per part of one inline flag (cProfile, scaled to the unprofiled time).
+``--parts`` adds the time of each part of one inline flag, each timed on its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import csv
 import json
 import os
-import pstats
 import random
 import signal
 import sqlite3
@@ -33,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -353,45 +352,58 @@ def crash_section(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     console.print(table)
 
 
-# -- the profile of one inline flag --------------------------------------------------------------
-
-#: The parts of one inline flag, as (label, qualified function names whose cumulative time is the part).
-PARTS = (
-    ("value conversion", ("values.py:convert",)),
-    ("event built (FlagEvent)", ("flagger.py:_event", "event.py:trusted_event", "main.py:__init__")),
-    ("hook calls", ("host.py:prepare_event", "host.py:should_drop")),
-    ("journal append (JSON, INSERT, commit)", ("journal.py:append",)),
-    ("lane step (bookkeeping + callback)", ("lane.py:step",)),
-    ("csv callback deliver()", ("csv.py:deliver",)),
-)
+# -- the parts of one inline flag ----------------------------------------------------------------
 
 
-def profile_section(args: argparse.Namespace) -> None:
-    flags = 3000
+def parts_section(args: argparse.Namespace) -> None:
+    """Time each part of an inline flag on its own (best of 5), in µs, with what the journal does per flag."""
+    from flagpipe.core.event_build import build_event
+    from flagpipe.core.files import FileStore
+    from flagpipe.core.guard import CallGuard
+    from flagpipe.core.journal import Journal
+    from flagpipe.core.schema import FlagSchema
+    from flagpipe.core.values import ValueConverter
+    from flagpipe.plugins.csv import CSVCallback, CSVSettings
+
+    def best(function: Callable[[], object], number: int = 3000) -> float:
+        return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
+
     with tempfile.TemporaryDirectory() as tmp:
-        config = {"dir": tmp, "delivery": {"mode": "inline"}}
-        with flagpipe.Flagger(config) as flagger:
-            flagger.flag(ROW)
-            start = time.perf_counter()
-            for n in range(flags):
-                flagger.flag({**ROW, "num1": n})
-            plain = (time.perf_counter() - start) / flags * 1e6
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for n in range(flags):
-                flagger.flag({**ROW, "num1": n})
-            profiler.disable()
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    total = sum(tt for (_, _, _, tt, _) in stats.values()) / flags * 1e6
-    scale = plain / total
-    cumulative: dict[str, float] = {}
-    for (filename, _, name), (_, _, _, ct, _) in stats.items():
-        key = f"{Path(filename).name}:{name}"
-        cumulative[key] = cumulative.get(key, 0.0) + ct / flags * 1e6 * scale
-    table = Table("one inline flag (cProfile, scaled to the unprofiled time)", "µs per flag")
-    table.add_row("whole flag()", f"{plain:.1f}")
-    for label, keys in PARTS:
-        table.add_row(label, f"{sum(cumulative.get(k, 0.0) for k in keys):.1f}")
+        directory = Path(tmp)
+        converter = ValueConverter(FileStore(directory, max_bytes=None, fsync=False), [])
+        fields = tuple(converter.convert(k, v, None) for k, v in ROW.items())
+
+        def event() -> flagpipe.FlagEvent:
+            return build_event(mode="manual", fields=fields, metadata={})
+
+        journal = Journal(directory, read_only=False)
+        journal.ensure_lanes(["csv"])
+        journal.acquire("csv", "bench", 600)
+        sample = event()
+        seq = [0]
+
+        def bookkeeping() -> None:
+            seq[0] += 1
+            journal.advance("csv", "bench", seq[0], delivered=1, skipped=0, defer=True)
+
+        callback = CSVCallback(CSVSettings())
+        callback.setup(FlagSchema.from_event(sample), directory)
+        events = iter([event() for _ in range(16_000)])
+        guard = CallGuard("bench", 60)
+        figures = {
+            "value conversion (4 fields)": best(lambda: tuple(converter.convert(k, v, None) for k, v in ROW.items())),
+            "event built": best(event),
+            "JSON body": best(sample.model_dump_json),
+            "journal append: INSERT + commit (incl. JSON)": best(lambda: journal.append(event()), 1000),
+            "lane bookkeeping (progress in memory)": best(bookkeeping),
+            "csv callback, one row": best(lambda: callback.deliver([next(events)]), 1000),
+            "call guard hand-over (a call that does nothing)": best(lambda: guard.call("x", lambda: None), 1000),
+        }
+        callback.close()
+        journal.close()
+    table = Table("parts of one inline flag (each alone, best of 5)", "µs")
+    for label, value in figures.items():
+        table.add_row(label, f"{value:.1f}")
     console.print(table)
 
 
@@ -399,9 +411,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="Fewer flags: a smoke run.")
-    parser.add_argument("--profile", action="store_true", help="Also print the time per part of one inline flag.")
+    parser.add_argument("--parts", action="store_true", help="Also print the time of each part of one inline flag.")
     parser.add_argument("--skip-crash", action="store_true", help="Leave out the SIGKILL section.")
-    parser.add_argument("--only", choices=["floor", "latency", "threads"], help="Run one section alone.")
+    parser.add_argument("--only", choices=["floor", "latency", "threads", "parts"], help="Run one section alone.")
     args = parser.parse_args()
     args.flags = 2000 if args.quick else 8000
     args.latency_flags = 500 if args.quick else 2000
@@ -411,6 +423,9 @@ def main() -> None:
         f"flagpipe {flagpipe.__version__}, sqlite {sqlite3.sqlite_version}"
     )
     figures: dict[str, Any] = {}
+    if args.only == "parts":
+        parts_section(args)
+        return
     if args.only:
         {"floor": floor_section, "latency": latency_section, "threads": threads_section}[args.only](args, figures)
         return
@@ -419,8 +434,8 @@ def main() -> None:
     threads_section(args, figures)
     if not args.skip_crash:
         crash_section(args, figures)
-    if args.profile:
-        profile_section(args)
+    if args.parts:
+        parts_section(args)
     ratio = statistics.median(figures["inline_ratio"])
     p99 = statistics.median(r[1] for r in figures["latency"])
     p999 = statistics.median(r[2] for r in figures["latency"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING
 
 from flagpipe import Flagger
-from flagpipe.core.journal import Journal
+from flagpipe.core.journal import JOURNAL_PATH, Journal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,3 +91,30 @@ def test_lane_progress_left_unsaved_is_saved_by_the_upkeep_thread(tmp_path: Path
             assert wait_for(lambda: other.lane("csv").done_seq == 3), "the progress was never saved"
         finally:
             other.close()
+
+
+def test_progress_the_journal_cannot_take_stays_in_memory_until_it_can(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, busy_timeout=0.05)
+    journal.ensure_lanes(["csv"])
+    assert journal.acquire("csv", "me", 60)
+    for upto in (1, 2, 3):
+        journal.advance("csv", "me", upto, delivered=1, skipped=0, defer=True)
+    blocker = sqlite3.connect(tmp_path / JOURNAL_PATH, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database: saving fails
+    try:
+        journal.save_progress()  # does not raise
+        state = journal.lane("csv")  # and this process still sees its progress
+        assert (state.done_seq, state.delivered) == (3, 3)
+        saved = blocker.execute("SELECT done_seq, delivered FROM lanes WHERE name = 'csv'").fetchone()
+        assert saved == (0, 0)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    journal.save_progress()
+    other = Journal(tmp_path, read_only=True)
+    try:
+        state = other.lane("csv")
+        assert (state.done_seq, state.delivered) == (3, 3)
+    finally:
+        other.close()
+        journal.close()

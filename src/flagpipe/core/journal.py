@@ -348,10 +348,7 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
             with self._read_lock:
                 self._reader.close()
         with self._lock:
-            try:
-                self.save_progress()
-            except JournalError:
-                log.warning("flagpipe: could not save lane progress to %s; it is replayed", self.path, exc_info=True)
+            self.save_progress()  # what cannot be saved now is offered again on the next start
             self._db.close()
             with contextlib.suppress(OSError):
                 os.close(self._watch)

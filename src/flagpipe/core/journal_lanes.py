@@ -10,17 +10,20 @@ events are offered again: sinks skip them by event id (at-least-once delivery).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING
 
 from flagpipe.core.journal_progress import UnsavedProgress
-from flagpipe.core.journal_records import LaneConflictError, LaneState, owner_is_dead
+from flagpipe.core.journal_records import JournalError, LaneConflictError, LaneState, owner_is_dead
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+log = logging.getLogger("flagpipe.journal")
 
 
 class LaneRecords:
@@ -36,6 +39,8 @@ class LaneRecords:
     save_every: int = 100
     #: Bumped whenever dead letters are re-queued or a lane is dropped, so lanes re-read their state.
     lane_generation: int = 0
+    #: True while saving lane progress fails (it is logged once as a warning, then at debug level).
+    _progress_unsaved: bool = False
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
@@ -100,9 +105,13 @@ class LaneRecords:
                 " FROM lanes WHERE name = ?",
                 (name,),
             ).fetchone()
+            unsaved = self._unsaved.pending(name)
         if row is None:
             raise KeyError(f"no lane {name!r} in {self.path}")
         name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, requeued = row
+        if unsaved is not None:  # progress the journal could not take yet
+            done, delivered, skipped = max(done, unsaved[0]), delivered + unsaved[1], skipped + unsaved[2]
+            attempts, next_at, error = 0, 0.0, None
         return LaneState(
             name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, bool(requeued)
         )
@@ -152,13 +161,25 @@ class LaneRecords:
         return cursor.rowcount == 1
 
     def save_progress(self, older_than: float | None = None) -> None:
-        """Save deferred lane progress in one transaction; with ``older_than`` (seconds), only if it is that old."""
+        """Save deferred lane progress in one transaction; with ``older_than`` (seconds), only if it is that old.
+
+        Never raises: progress that cannot be saved (disk full) stays in memory and is saved next time.
+        """
         with self._lock:
             if not self._unsaved or (older_than is not None and self._unsaved.age() < older_than):
                 return
             rows = self._unsaved.take()
-            with self._transaction() as db:
-                db.executemany(_ADVANCE_SQL, rows)
+            try:
+                with self._transaction() as db:
+                    db.executemany(_ADVANCE_SQL, rows)
+            except JournalError as exc:
+                # kept in memory (and shown by lane()) until a later save succeeds; a crash replays it
+                self._unsaved.restore(rows)
+                level = logging.DEBUG if self._progress_unsaved else logging.WARNING
+                self._progress_unsaved = True
+                log.log(level, "flagpipe: could not save lane progress (%s); trying again later", exc)
+            else:
+                self._progress_unsaved = False
 
     def record_failure(self, name: str, owner: str, error: str, *, attempts: int, next_attempt_at: float) -> None:
         """Record a failed try and when to try again."""

@@ -42,6 +42,16 @@ class UnsavedProgress:
         self._events += delivered + skipped
         return self._events
 
+    def pending(self, name: str) -> tuple[int, int, int] | None:
+        """The unsaved ``(upto, delivered, skipped)`` of lane ``name``, or None."""
+        entry = self._lanes.get(name)
+        return None if entry is None else (entry.upto, entry.delivered, entry.skipped)
+
+    def restore(self, rows: list[tuple[int, int, int, str, str]]) -> None:
+        """Put back rows :meth:`take` returned that could not be saved (they are saved next time)."""
+        for upto, delivered, skipped, name, owner in rows:
+            self.add(name, owner, upto, delivered=delivered, skipped=skipped)
+
     def age(self) -> float:
         """Seconds since the oldest unsaved progress was added (0 when there is none)."""
         return time.monotonic() - self._since if self._lanes else 0.0

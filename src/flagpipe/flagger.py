@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flagpipe.config.loader import LoadedConfig, load_config, resolve_config
 from flagpipe.core.delivery import Dispatcher
 from flagpipe.core.event import FlagEvent, FlagMode
+from flagpipe.core.event_build import build_event
 from flagpipe.core.files import FileStore
 from flagpipe.core.gate import FlagGate
 from flagpipe.core.journal import FlagNotStoredError, Journal, new_owner_id
@@ -113,6 +114,7 @@ class Flagger:
         except BaseException:
             journal.close()
             raise
+        journal.start_upkeep()
         self._journal = journal
         retention = loaded.config.retention
         if retention.max_age_days is not None:
@@ -250,7 +252,7 @@ class Flagger:
             if exc.errno not in _STORAGE_ERRNOS:
                 raise  # a problem with the value itself, such as a missing input file
             raise FlagNotStoredError(f"cannot store the flag's files in {self.directory}: {exc}") from None
-        event = FlagEvent(
+        event = build_event(
             mode=mode,
             option=stored_option,
             comment=details.get("comment"),
@@ -258,7 +260,9 @@ class Flagger:
             session_id=details.get("session_id"),
             fields=fields,
             metadata=checked_metadata(details.get("metadata")),
-            **{key: value for key, value in given.items() if value is not None},
+            app=given["app"],
+            event_id=given["id"],
+            created_at=given["created_at"],
         )
         event = self.plugins.prepare_event(event)
         if self._loaded.redactor is not None:  # the config's redact: nothing it finds is stored

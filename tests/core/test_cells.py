@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import csv
+import io
 
-from flagpipe.core.cells import FORMULA_TRIGGERS, format_cell, neutralize, unneutralize
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flagpipe.core.cells import FORMULA_TRIGGERS, encode_row, format_cell, neutralize, unneutralize
 
 
 def test_neutralize_round_trip_and_harmless_text() -> None:
@@ -35,3 +40,38 @@ def test_every_trigger_is_prefixed_and_undone(trigger: str) -> None:
 )
 def test_format_cell(value: object, cell: str) -> None:
     assert format_cell(value) == cell
+
+
+def _by_csv_module(cells: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["5", "add", "7", "'-12", "wrong sign", "", "2026-12-02T15:00:00+00:00", "0193"],
+        ['say "hi"', "x"],
+        ["two\nlines", "cr\ronly", "crlf\r\n"],
+        ["a,b", "c"],
+        [""],
+        ["", ""],
+        [],
+        ["é ü 中文 🙂", "tab\there"],
+        [format_cell("=SUM(A1:A9)"), format_cell("+1"), format_cell("@cmd"), format_cell('="x",1')],
+        [format_cell("-12"), format_cell({"a": [1, "b,c"]}), format_cell(None), format_cell(True)],
+    ],
+)
+def test_encoded_rows_are_byte_identical_to_the_csv_module(cells: list[str]) -> None:
+    assert encode_row(cells) == _by_csv_module(cells)
+
+
+def test_formula_cells_keep_their_guard_in_encoded_rows() -> None:
+    row = encode_row([format_cell("=1+1"), format_cell('=HYPERLINK("x")')])
+    assert row == b'\'=1+1,"\'=HYPERLINK(""x"")"\r\n'
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab ,\"\r\n='-é\t"), max_size=6), max_size=5))
+def test_any_row_is_byte_identical_to_the_csv_module(cells: list[str]) -> None:
+    assert encode_row(cells) == _by_csv_module(cells)

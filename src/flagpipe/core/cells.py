@@ -6,10 +6,15 @@ Shared by the ``csv`` callback, which writes ``log.csv``, and by ``flagpipe expo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FORMULA_TRIGGERS", "format_cell", "neutralize", "unneutralize"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["FORMULA_TRIGGERS", "encode_row", "format_cell", "neutralize", "unneutralize"]
 
 #: Characters that make a spreadsheet treat a cell as a formula (plus the quote used to escape them).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
@@ -38,3 +43,23 @@ def format_cell(value: Any) -> str:
     if isinstance(value, str):
         return neutralize(value)
     return neutralize(json.dumps(value, ensure_ascii=False))
+
+
+def encode_row(cells: Sequence[str]) -> bytes:
+    """One CSV row as UTF-8 bytes, exactly as ``csv.writer`` writes it (RFC 4180 line end ``\\r\\n``).
+
+    Rows where no cell needs quoting (no comma, quote, CR or LF) are joined directly; any other row
+    goes through the ``csv`` module, so the output is byte for byte the same either way.
+    """
+    line = ",".join(cells)
+    if (
+        line.count(",") == len(cells) - 1
+        and '"' not in line
+        and "\n" not in line
+        and "\r" not in line
+        and (line or len(cells) > 1)  # csv.writer writes a lone empty cell as ""
+    ):
+        return (line + "\r\n").encode("utf-8")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)  # RFC 4180 line ends, so cells with a lone CR are quoted
+    return buffer.getvalue().encode("utf-8")

@@ -77,6 +77,9 @@ class Dispatcher:
                 log.exception("flagpipe: the delivery worker of %s failed; retrying", lane.name)
                 result = StepResult(wait=self.config.poll_interval)
             if result.progressed:
+                if result.partial and self.config.linger > 0 and not lane.urgent:
+                    # caught up: let the next flags gather into one batch rather than deliver them one by one
+                    self._stop.wait(self.config.linger)
                 continue
             wait = self.config.poll_interval if result.wait is None else min(result.wait, self.config.poll_interval * 4)
             if wake.wait(timeout=max(wait, 0.001)) and self.config.linger > 0 and not self._stop.is_set():
@@ -109,7 +112,7 @@ class Dispatcher:
             if self.config.mode == "background":
                 self._wake[lane.name].set()
             else:
-                last = self._run_inline(lane, seq)  # also moves the lane past events its rule excludes
+                last = self._run_inline(lane, seq, event)  # also moves the lane past events its rule excludes
             if excluded:
                 report.skipped.append(lane.name)
             elif self.config.mode == "background":
@@ -121,10 +124,15 @@ class Dispatcher:
         return report
 
     @staticmethod
-    def _run_inline(lane: Lane, seq: int) -> StepResult:
-        """Step the lane until it has handled ``seq``; return the last step."""
+    def _run_inline(lane: Lane, seq: int, event: FlagEvent) -> StepResult:
+        """Step the lane until it has handled ``seq``; return the last step.
+
+        The event is handed over as it is, so a lane with nothing else pending need not read it back.
+        """
+        fresh: tuple[int, FlagEvent] | None = (seq, event)
         while True:
-            result = lane.step()
+            result = lane.step(fresh=fresh)
+            fresh = None
             if not result.progressed:
                 return result
             if result.done_seq is not None and result.done_seq >= seq:

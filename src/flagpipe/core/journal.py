@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from flagpipe.core.event import FlagEvent
+from flagpipe.core.journal_commit import GroupCommit
 from flagpipe.core.journal_db import (
     damaged,
     file_identity,
@@ -32,8 +33,8 @@ from flagpipe.core.journal_db import (
 )
 from flagpipe.core.journal_dead import DeadLetters
 from flagpipe.core.journal_lanes import LaneRecords
+from flagpipe.core.journal_progress import UnsavedProgress
 from flagpipe.core.journal_records import (
-    ORPHANED_FILES_SQL,
     RECOVERY_DOC,
     DeadLetter,
     FlagNotStoredError,
@@ -45,6 +46,8 @@ from flagpipe.core.journal_records import (
     UndecodableEventError,
     new_owner_id,
 )
+from flagpipe.core.journal_status import JournalStatus
+from flagpipe.core.journal_upkeep import UPKEEP_INTERVAL, JournalUpkeep
 from flagpipe.core.storable import check_event, freeze_event
 
 if TYPE_CHECKING:
@@ -59,11 +62,14 @@ Durability = Literal["process", "fsync"]
 
 log = logging.getLogger("flagpipe.journal")
 
-#: How many recently appended events a journal keeps in memory for its lanes.
-_RECENT_EVENTS = 4096
+#: How many recently appended events a journal keeps in memory for its lanes (few: GC walks them).
+_RECENT_EVENTS = 512
+
+#: An event ready to be written: the event, its JSON body and the paths of its files.
+_Row = tuple[FlagEvent, str, list[str]]
 
 
-class Journal(LaneRecords, DeadLetters):
+class Journal(LaneRecords, DeadLetters, JournalStatus):
     """Accepted events, lane progress and dead letters, shared by threads and processes.
 
     :param read_only: True opens an existing journal read-only; False requires a writable one;
@@ -82,6 +88,14 @@ class Journal(LaneRecords, DeadLetters):
     ) -> None:
         self.path = directory / JOURNAL_PATH
         self._lock = threading.RLock()
+        self._unsaved = UnsavedProgress()
+        self._commit: GroupCommit[_Row] = GroupCommit(self._write_rows)
+        self._upkeep: JournalUpkeep | None = None
+        self._cache_lock = threading.Lock()
+        #: A connection of its own for the lanes' reads, so they never wait for (nor hold up) a flag's commit.
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
+        self._synchronous = "FULL" if durability == "fsync" else "NORMAL"
         #: Events this process appended lately, so its lanes need not parse them back from JSON.
         self._recent: OrderedDict[int, FlagEvent] = OrderedDict()
         #: True when the journal was opened read-only (writes raise JournalError).
@@ -183,6 +197,9 @@ class Journal(LaneRecords, DeadLetters):
     def append(self, event: FlagEvent) -> int:
         """Store ``event`` durably and return its sequence number.
 
+        Threads appending at once share one commit (:class:`~flagpipe.core.journal_commit.GroupCommit`);
+        each call returns once its own event is committed.
+
         :raises ValueError: a value could not be read back (nothing is stored).
         :raises FlagNotStoredError: the journal cannot take it (disk full, file gone, closed ...).
         """
@@ -194,32 +211,67 @@ class Journal(LaneRecords, DeadLetters):
         event = freeze_event(event)
         paths = [f.file.path for f in event.fields if f.file is not None]
         self.check_identity()
-        try:
-            if not paths:  # one statement: SQLite commits it atomically on its own
-                with self._lock:
-                    cursor = self._db.execute(
-                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                        (event.id, event.created_at.isoformat(), body),
-                    )
-                    seq = cursor.lastrowid
-            else:
-                with self._transaction() as db:
-                    cursor = db.execute(
-                        "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)",
-                        (event.id, event.created_at.isoformat(), body),
-                    )
-                    seq = cursor.lastrowid
-                    db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
-        except JournalError as exc:
-            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
-        except sqlite3.Error as exc:
-            raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
-        assert seq is not None
-        with self._lock:
+        seq = self._commit.submit((event, body, paths))
+        with self._cache_lock:
             self._recent[seq] = event
             if len(self._recent) > _RECENT_EVENTS:
                 self._recent.popitem(last=False)
         return seq
+
+    def _write_rows(self, rows: Sequence[_Row]) -> list[int]:
+        """Insert events in one commit; return their sequence numbers."""
+        try:
+            if len(rows) == 1 and not rows[0][2]:  # one statement: SQLite commits it atomically on its own
+                event, body, _ = rows[0]
+                with self._lock:
+                    cursor = self._db.execute(_INSERT_SQL, (event.id, event.created_at.isoformat(), body))
+                assert cursor.lastrowid is not None
+                return [cursor.lastrowid]
+            seqs = []
+            with self._transaction() as db:
+                for event, body, paths in rows:
+                    seq = db.execute(_INSERT_SQL, (event.id, event.created_at.isoformat(), body)).lastrowid
+                    assert seq is not None
+                    seqs.append(seq)
+                    if paths:
+                        db.executemany("INSERT INTO event_files (seq, path) VALUES (?, ?)", [(seq, p) for p in paths])
+            return seqs
+        except JournalError as exc:
+            raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
+        except sqlite3.Error as exc:
+            raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
+
+    @property
+    def commit_groups(self) -> tuple[int, int]:
+        """How many appends were written in how many commits: ``(events, commits)``, since opening."""
+        return self._commit.items, self._commit.groups
+
+    def start_upkeep(self) -> None:
+        """Move WAL checkpoints and saving lane progress to a thread of their own (for a flagging process).
+
+        The journal's own connection stops checkpointing inside commits (``wal_autocheckpoint=0``), and
+        the lanes read events through a connection of their own; :meth:`close` stops the thread.
+        """
+        if self._upkeep is not None or self.read_only:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._upkeep = JournalUpkeep(
+            self.path,
+            synchronous=self._synchronous,
+            changed=self._total_changes,
+            save_progress=lambda: self.save_progress(older_than=UPKEEP_INTERVAL),
+        )
+
+    @property
+    def upkeep(self) -> JournalUpkeep | None:
+        """The upkeep thread, once :meth:`start_upkeep` started it."""
+        return self._upkeep
+
+    def _total_changes(self) -> int:
+        with self._lock:
+            return self._db.total_changes
 
     def count(self) -> int:
         """How many events the journal holds."""
@@ -258,10 +310,12 @@ class Journal(LaneRecords, DeadLetters):
         The list stops before an event that cannot be read back; when that event comes first,
         :class:`UndecodableEventError` says which it is (its lane dead-letters it).
         """
-        with self._lock:
-            rows = self._db.execute(
+        reader, lock = (self._reader, self._read_lock) if self._reader is not None else (self._db, self._lock)
+        with lock:
+            rows = reader.execute(
                 "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
+        with self._cache_lock:
             cached = [self._recent.get(s) for s, _, _ in rows]
         items: list[tuple[int, FlagEvent]] = []
         for (s, event_id, body), event in zip(rows, cached, strict=True):
@@ -286,79 +340,21 @@ class Journal(LaneRecords, DeadLetters):
             yield from self._decode_rows(rows)
             after = int(rows[-1][0])
 
-    # -- status and retention -----------------------------------------------------------------
-
-    def status(self) -> list[LaneStatus]:
-        """Per lane: delivered, skipped, pending, dead, oldest pending, retry state, last error."""
-        result = []
-        for name in self.lane_names():
-            state = self.lane(name)
-            with self._lock:
-                pending = self._db.execute("SELECT COUNT(*) FROM events WHERE seq > ?", (state.done_seq,)).fetchone()[0]
-                oldest = self._db.execute(
-                    "SELECT created_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (state.done_seq,)
-                ).fetchone()
-                dead = self._db.execute(
-                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 0", (name,)
-                ).fetchone()[0]
-                requeued = self._db.execute(
-                    "SELECT COUNT(*) FROM dead_letters WHERE lane = ? AND requeued = 1", (name,)
-                ).fetchone()[0]
-            result.append(
-                LaneStatus(
-                    name=name,
-                    delivered=state.delivered,
-                    skipped=state.skipped,
-                    pending=int(pending) + int(requeued),
-                    dead=int(dead),
-                    oldest_pending_at=oldest[0] if oldest else None,
-                    attempts=state.attempts,
-                    next_attempt_at=state.next_attempt_at,
-                    last_error=state.last_error,
-                    disabled_reason=state.disabled_reason,
-                    lease_owner=state.lease_owner if state.lease_until > time.time() else None,
-                )
-            )
-        return result
-
-    def purgeable(self, older_than: str, lanes: Sequence[str] = ()) -> list[tuple[int, str]]:
-        """Events created before ``older_than`` (ISO time) that every lane has handled.
-
-        Every lane recorded in the journal counts, not only ``lanes`` (the caller's chain): an event
-        another config's callback has not delivered yet is kept.
-        """
-        with self._lock:
-            self.ensure_lanes(lanes)
-            row = self._db.execute("SELECT MIN(done_seq) FROM lanes").fetchone()
-            limit = self.max_seq() if row[0] is None else int(row[0])
-            rows = self._db.execute(
-                "SELECT seq, id FROM events WHERE seq <= ? AND created_at < ? AND seq NOT IN"
-                " (SELECT seq FROM dead_letters) ORDER BY seq",
-                (limit, older_than),
-            ).fetchall()
-        return [(int(s), str(i)) for s, i in rows]
-
-    def _stage_seqs(self, db: sqlite3.Connection, seqs: Sequence[int]) -> None:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS staged_seqs (seq INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM staged_seqs")
-        db.executemany("INSERT INTO staged_seqs (seq) VALUES (?)", [(s,) for s in seqs])
-
-    def purge(self, seqs: Sequence[int], *, dry_run: bool = False) -> list[str]:
-        """Delete events (unless ``dry_run``); return the file paths only they referred to (safe to delete)."""
-        with self._transaction() as db:
-            self._stage_seqs(db, seqs)
-            orphaned = [r[0] for r in db.execute(ORPHANED_FILES_SQL).fetchall()]
-            if not dry_run:
-                db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
-                db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
-        return orphaned
-
     def close(self) -> None:
-        """Close the database connection."""
+        """Save deferred lane progress, stop the upkeep thread and close the database connection."""
+        if self._upkeep is not None:
+            self._upkeep.stop()
+        if self._reader is not None:
+            with self._read_lock:
+                self._reader.close()
         with self._lock:
+            self.save_progress()  # what cannot be saved now is offered again on the next start
             self._db.close()
             with contextlib.suppress(OSError):
                 os.close(self._watch)
+
+
+_INSERT_SQL = "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)"
 
 
 __all__ = [

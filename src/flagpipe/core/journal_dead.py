@@ -24,6 +24,7 @@ class DeadLetters:
 
     _db: sqlite3.Connection
     _lock: threading.RLock
+    lane_generation: int
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
@@ -94,6 +95,7 @@ class DeadLetters:
             clauses.append("event_id = ?")
             params.append(event_id)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        self.lane_generation += 1  # lanes of this process re-read their state
         with self._transaction() as db:
             lanes = {r[0] for r in db.execute(f"SELECT DISTINCT lane FROM dead_letters{where}", params)}  # noqa: S608
             if event_id is None:

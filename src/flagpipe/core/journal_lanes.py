@@ -1,18 +1,29 @@
-"""The journal's lanes: each callback's progress, lease, retry state and registrations."""
+"""The journal's lanes: each callback's progress, lease, retry state and registrations.
+
+A lane's progress after a successful delivery may be *deferred* (:meth:`LaneRecords.advance` with
+``defer=True``): it is kept in memory and saved in one transaction once it covers
+:attr:`LaneRecords.save_every` events, once it is older than a moment (the journal's upkeep thread),
+and before anything reads or changes the lane. A crash loses at most that unsaved progress, so those
+events are offered again: sinks skip them by event id (at-least-once delivery).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING
 
-from flagpipe.core.journal_records import LaneConflictError, LaneState, owner_is_dead
+from flagpipe.core.journal_progress import UnsavedProgress
+from flagpipe.core.journal_records import JournalError, LaneConflictError, LaneState, owner_is_dead
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+log = logging.getLogger("flagpipe.journal")
 
 
 class LaneRecords:
@@ -22,6 +33,14 @@ class LaneRecords:
     read_only: bool
     _db: sqlite3.Connection
     _lock: threading.RLock
+    #: Deferred lane progress, saved per batch (see the module's docstring).
+    _unsaved: UnsavedProgress
+    #: Save deferred progress once it covers this many events.
+    save_every: int = 100
+    #: Bumped whenever dead letters are re-queued or a lane is dropped, so lanes re-read their state.
+    lane_generation: int = 0
+    #: True while saving lane progress fails (it is logged once as a warning, then at debug level).
+    _progress_unsaved: bool = False
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
@@ -67,6 +86,8 @@ class LaneRecords:
 
     def forget_lane(self, name: str) -> bool:
         """Drop a lane no config uses any more, with its dead letters; True when there was one."""
+        self.save_progress()
+        self.lane_generation += 1
         with self._transaction() as db:
             cursor = db.execute("DELETE FROM lanes WHERE name = ?", (name,))
             db.execute("DELETE FROM dead_letters WHERE lane = ?", (name,))
@@ -74,8 +95,9 @@ class LaneRecords:
         return cursor.rowcount == 1
 
     def lane(self, name: str) -> LaneState:
-        """The persisted state of lane ``name``."""
+        """The state of lane ``name`` (deferred progress is saved first)."""
         with self._lock:
+            self.save_progress()
             row = self._db.execute(
                 "SELECT name, done_seq, delivered, skipped, attempts, next_attempt_at, last_error, last_error_at,"
                 " disabled_reason, lease_owner, lease_until,"
@@ -83,9 +105,13 @@ class LaneRecords:
                 " FROM lanes WHERE name = ?",
                 (name,),
             ).fetchone()
+            unsaved = self._unsaved.pending(name)
         if row is None:
             raise KeyError(f"no lane {name!r} in {self.path}")
         name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, requeued = row
+        if unsaved is not None:  # progress the journal could not take yet
+            done, delivered, skipped = max(done, unsaved[0]), delivered + unsaved[1], skipped + unsaved[2]
+            attempts, next_at, error = 0, 0.0, None
         return LaneState(
             name_, done, delivered, skipped, attempts, next_at, error, error_at, disabled, owner, until, bool(requeued)
         )
@@ -98,6 +124,7 @@ class LaneRecords:
     def acquire(self, name: str, owner: str, ttl: float) -> bool:
         """Take or renew the lease on a lane; False when another live process holds it."""
         now = time.time()
+        self.save_progress()
         with self._transaction() as db:
             row = db.execute("SELECT lease_owner, lease_until FROM lanes WHERE name = ?", (name,)).fetchone()
             if row is None:
@@ -109,25 +136,54 @@ class LaneRecords:
         return True
 
     def release(self, name: str, owner: str) -> None:
-        """Give up a lease this owner holds."""
+        """Give up a lease this owner holds (saving the lane's deferred progress first)."""
+        self.save_progress()
         with self._transaction() as db:
             db.execute(
                 "UPDATE lanes SET lease_owner = NULL, lease_until = 0 WHERE name = ? AND lease_owner = ?",
                 (name, owner),
             )
 
-    def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int) -> bool:
-        """Record that everything up to ``upto`` is handled; resets the retry state."""
-        with self._lock:  # one statement: atomic on its own
-            cursor = self._db.execute(
-                "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
-                " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?",
-                (upto, delivered, skipped, name, owner),
-            )
+    def advance(self, name: str, owner: str, upto: int, *, delivered: int, skipped: int, defer: bool = False) -> bool:
+        """Record that everything up to ``upto`` is handled; resets the retry state.
+
+        With ``defer`` the progress is kept in memory and saved later (see the module's docstring);
+        True then means only that it is recorded. Without it, False means ``owner`` no longer holds the lease.
+        """
+        if defer:
+            with self._lock:
+                if self._unsaved.add(name, owner, upto, delivered=delivered, skipped=skipped) >= self.save_every:
+                    self.save_progress()
+            return True
+        with self._lock:
+            self.save_progress()
+            cursor = self._db.execute(_ADVANCE_SQL, (upto, delivered, skipped, name, owner))
         return cursor.rowcount == 1
+
+    def save_progress(self, older_than: float | None = None) -> None:
+        """Save deferred lane progress in one transaction; with ``older_than`` (seconds), only if it is that old.
+
+        Never raises: progress that cannot be saved (disk full) stays in memory and is saved next time.
+        """
+        with self._lock:
+            if not self._unsaved or (older_than is not None and self._unsaved.age() < older_than):
+                return
+            rows = self._unsaved.take()
+            try:
+                with self._transaction() as db:
+                    db.executemany(_ADVANCE_SQL, rows)
+            except JournalError as exc:
+                # kept in memory (and shown by lane()) until a later save succeeds; a crash replays it
+                self._unsaved.restore(rows)
+                level = logging.DEBUG if self._progress_unsaved else logging.WARNING
+                self._progress_unsaved = True
+                log.log(level, "flagpipe: could not save lane progress (%s); trying again later", exc)
+            else:
+                self._progress_unsaved = False
 
     def record_failure(self, name: str, owner: str, error: str, *, attempts: int, next_attempt_at: float) -> None:
         """Record a failed try and when to try again."""
+        self.save_progress()
         with self._transaction() as db:
             db.execute(
                 "UPDATE lanes SET attempts = ?, next_attempt_at = ?, last_error = ?, last_error_at = ?"
@@ -148,6 +204,7 @@ class LaneRecords:
     ) -> None:
         """Park events as dead letters for this lane only, and move the lane past them."""
         now = time.time()
+        self.save_progress()
         with self._transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO dead_letters (lane, seq, event_id, error, attempts, failed_at, requeued)"
@@ -162,8 +219,16 @@ class LaneRecords:
 
     def disable(self, name: str, reason: str) -> None:
         """Stop delivering to a lane until someone re-enables it (``flagpipe retry``)."""
+        self.save_progress()
         with self._transaction() as db:
             db.execute("UPDATE lanes SET disabled_reason = ? WHERE name = ?", (reason, name))
+
+
+#: Moves a lane's high-water mark and counts, only while ``owner`` holds its lease.
+_ADVANCE_SQL = (
+    "UPDATE lanes SET done_seq = MAX(done_seq, ?), delivered = delivered + ?, skipped = skipped + ?,"
+    " attempts = 0, next_attempt_at = 0, last_error = NULL WHERE name = ? AND lease_owner = ?"
+)
 
 
 __all__ = ["LaneRecords"]

@@ -5,6 +5,11 @@ un-accepts a flag. Each lane hands its callback batches of pending events in fla
 process holding a lane's lease delivers it, so several processes sharing one flagging directory
 deliver every event once per callback. A lane's progress lives in the journal, so a restart resumes
 where delivery stopped.
+
+While it holds the lease, a lane keeps its state in memory (:class:`LaneCursor`), re-reading it from
+the journal at most every ``poll_interval`` (another process's ``flagpipe retry``) or when this
+process re-queues dead letters. Progress after a successful delivery is saved per batch (deferred,
+see :mod:`flagpipe.core.journal_lanes`); failures are saved at once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from flagpipe.core.callback import DeliveryError, DestinationDisabledError, PermanentError, RetryableError
 from flagpipe.core.guard import CallGuard
 from flagpipe.core.journal_records import UndecodableEventError
+from flagpipe.core.lane_cursor import LaneCursor
 from flagpipe.core.schema import FlagSchema
 from flagpipe.core.secrets import mask_userinfo
 
@@ -32,7 +38,7 @@ if TYPE_CHECKING:
     from flagpipe.core.callback import Callback
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.host import PluginHost
-    from flagpipe.core.journal import Journal, LaneState
+    from flagpipe.core.journal import Journal
     from flagpipe.core.routing import When
     from flagpipe.core.settings import DeliveryConfig
 
@@ -77,6 +83,8 @@ class StepResult:
     clean: bool = False
     #: The lane's high-water mark after the step, when the step moved it.
     done_seq: int | None = None
+    #: True when the step handled fewer events than a batch holds: nothing else was pending then.
+    partial: bool = False
 
 
 class Lane:
@@ -104,6 +112,7 @@ class Lane:
         self.when = when
         self._schema: FlagSchema | None = None
         self._holds_lease = False
+        self._cursor: LaneCursor | None = None
         self._lease_renew_at = 0.0
         self._last_delivery_at = 0.0
         #: Set while flushing (close, drain): time-batching callbacks deliver at once.
@@ -154,8 +163,12 @@ class Lane:
         """True when the lane's ``when`` rule lets ``event`` through."""
         return self.when is None or self.when.matches(event)
 
-    def step(self, *, ignore_backoff: bool = False) -> StepResult:
-        """Deliver one batch if this process holds the lease and something is due."""
+    def step(self, *, ignore_backoff: bool = False, fresh: tuple[int, FlagEvent] | None = None) -> StepResult:
+        """Deliver one batch if this process holds the lease and something is due.
+
+        :param fresh: an event just appended, with its sequence number: when it is the next one due,
+            it is delivered as it is instead of being read back from the journal.
+        """
         with self.lock:
             if not self._lease():
                 return StepResult(wait=self.config.poll_interval)
@@ -163,33 +176,55 @@ class Lane:
                 # newly ours: another process may have delivered meanwhile, so set the callback up afresh
                 self._holds_lease = True
                 self._schema = None
-            state = self.journal.lane(self.name)
-            if state.disabled_reason:
+            cursor = self._current()
+            if cursor.disabled:
                 return StepResult(wait=None)
-            if state.has_requeued:
+            if cursor.requeued:
+                self._cursor = None
                 return self._redeliver(self.journal.requeued(self.name, self.batch_size))
-            return self._step_pending(state, ignore_backoff=ignore_backoff)
+            return self._step_pending(cursor, ignore_backoff=ignore_backoff, fresh=fresh)
 
-    def _step_pending(self, state: LaneState, *, ignore_backoff: bool) -> StepResult:
+    def _current(self) -> LaneCursor:
+        """The lane's state: the one in memory, or read afresh when it is old or something changed it."""
+        cursor = self._cursor
+        generation = self.journal.lane_generation
+        if (
+            cursor is None
+            or cursor.generation != generation
+            or time.monotonic() - cursor.loaded_at > self.config.poll_interval
+        ):
+            cursor = self._cursor = LaneCursor.of(self.journal.lane(self.name), generation)
+        return cursor
+
+    def _step_pending(
+        self, cursor: LaneCursor, *, ignore_backoff: bool, fresh: tuple[int, FlagEvent] | None
+    ) -> StepResult:
         """Deliver the next batch of pending events, unless backing off or gathering a batch."""
-        now = time.time()
-        if not ignore_backoff and state.next_attempt_at > now:
-            return StepResult(wait=state.next_attempt_at - now)
-        try:
-            items = self.journal.events_after(state.done_seq, self.batch_size)
-        except UndecodableEventError as exc:
-            return self._undecodable(exc)
+        if not ignore_backoff and cursor.next_attempt_at > 0:
+            now = time.time()
+            if cursor.next_attempt_at > now:
+                return StepResult(wait=cursor.next_attempt_at - now)
+        if fresh is not None and fresh[0] == cursor.done_seq + 1:
+            items = [fresh]
+        else:
+            try:
+                items = self.journal.events_after(cursor.done_seq, self.batch_size)
+            except UndecodableEventError as exc:
+                return self._undecodable(exc)
         if not items:
             return StepResult(wait=None)
         batching = not (ignore_backoff or self.urgent or self.config.mode == "inline")
         hold = self._hold_for_batch(items) if batching else None
         if hold is not None:
             return StepResult(wait=hold)
-        return self._deliver(items, state.attempts)
+        result = self._deliver(items, cursor)
+        result.partial = len(items) < self.batch_size
+        return result
 
     def _undecodable(self, exc: UndecodableEventError) -> StepResult:
         """Dead-letter an event the journal cannot read back, so the lane goes on past it."""
         log.error("flagpipe: %s: %s cannot deliver it; it becomes a dead letter", exc, self.name)
+        self._cursor = None
         self.journal.dead_letter(self.name, self.owner, [(exc.seq, exc.event_id)], str(exc), attempts=1, upto=exc.seq)
         return StepResult(progressed=True, done_seq=exc.seq)
 
@@ -216,26 +251,30 @@ class Lane:
         now = time.monotonic()
         if self._holds_lease and now < self._lease_renew_at:
             return True
+        self._cursor = None  # read the state afresh with the lease
         if not self.journal.acquire(self.name, self.owner, self.config.lease_seconds):
             self._holds_lease = False
             return False
         self._lease_renew_at = now + self.config.lease_seconds / 2
         return True
 
-    def _deliver(self, items: list[tuple[int, FlagEvent]], attempts_so_far: int) -> StepResult:
+    def _deliver(self, items: list[tuple[int, FlagEvent]], cursor: LaneCursor) -> StepResult:
         batch, upto, skipped = self._take_batch(items)
-        if not batch:
-            self.journal.advance(self.name, self.owner, upto, delivered=0, skipped=skipped)
-            return StepResult(progressed=True, clean=True, done_seq=upto)
-        events = [e for _, e in batch]
-        attempt = attempts_so_far + 1
-        try:
-            self.guard.call("deliver()", self._send, events)
-        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
-            return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
-        self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped)
-        self._last_delivery_at = time.time()
-        self.plugins.notify_delivered(events, self.name, attempt)
+        if batch:
+            events = [e for _, e in batch]
+            attempt = cursor.attempts + 1
+            try:
+                self.guard.call("deliver()", self._send, events)
+            except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+                self._cursor = None
+                return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
+        self.journal.advance(self.name, self.owner, upto, delivered=len(batch), skipped=skipped, defer=True)
+        cursor.done_seq = max(cursor.done_seq, upto)
+        cursor.attempts = 0
+        cursor.next_attempt_at = 0.0
+        if batch:
+            self._last_delivery_at = time.time()
+            self.plugins.notify_delivered(events, self.name, attempt)
         return StepResult(progressed=True, clean=True, done_seq=upto)
 
     def _take_batch(self, items: list[tuple[int, FlagEvent]]) -> tuple[list[tuple[int, FlagEvent]], int, int]:
@@ -295,6 +334,7 @@ class Lane:
 
     def _deliver_one_by_one(self, batch: list[tuple[int, FlagEvent]], *, upto: int, skipped: int) -> StepResult:
         """After a permanent batch failure, deliver each event alone: only those at fault become dead."""
+        self._cursor = None
         for index, (seq, event) in enumerate(batch):
             last = index == len(batch) - 1
             mark, extra = (upto, skipped) if last else (seq, 0)
@@ -310,6 +350,7 @@ class Lane:
         return StepResult(progressed=True)
 
     def _redeliver(self, items: list[tuple[int, FlagEvent]]) -> StepResult:
+        self._cursor = None
         events = [e for _, e in items]
         if not items:
             return StepResult(progressed=True)
@@ -336,6 +377,7 @@ class Lane:
     def release(self) -> None:
         """Give up this process's lease on the lane."""
         self._holds_lease = False
+        self._cursor = None
         self.journal.release(self.name, self.owner)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.chat import CHAT_KIND, normalize
 from flagpipe.core.event import FILE_KINDS, FieldValue
+from flagpipe.core.event_build import trusted_field
 from flagpipe.core.files import safe_component
 from flagpipe.core.kinds import FileUpload
 
@@ -121,7 +122,7 @@ def _field(name: str, role: Any, kind: str, value: Any) -> FieldValue:
     Names are non-empty strings, kinds come from declarations (validated) or inference (constants),
     and values went through :func:`_coerce`: a second validation would only cost time on every flag.
     """
-    return FieldValue.model_construct(name=name, role=role, kind=kind, value=value, file=None)
+    return trusted_field(name, role, kind, value)
 
 
 def kind_of_media(media_type: str | None) -> str:

@@ -11,6 +11,11 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 # The sample third-party plugin, installed by pip into a site folder of its own (see tests/core/host/test_sample_plugin.py).
 .venv/bin/python -m pip install --quiet --upgrade --no-deps --target .venv/sample-plugins ./examples/flagpipe-jsonl
+# The Gradio version matrix: one environment per older Gradio major (.venv-gradio4, .venv-gradio5); GRADIO_MATRIX=0 skips it.
+if [ "${GRADIO_MATRIX:-1}" != 0 ]; then
+  echo "== Gradio matrix environments"
+  bash scripts/gradio_matrix.sh install
+fi
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check src tests scripts examples benchmarks
@@ -26,3 +31,6 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
 fi
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
+if [ "${GRADIO_MATRIX:-1}" != 0 ]; then
+  bash scripts/gradio_matrix.sh test
+fi

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
-from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, REVEAL_SECRETS, FlagpipeConfig
+from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, REVEAL_SECRETS, SPACES_MODE_NOTE, FlagpipeConfig
 from flagpipe.config.yaml_source import interpolate, parse_yaml
 from flagpipe.core.host import PluginError, PluginHost, create_plugin_host
 from flagpipe.core.policy import PolicyLayer, resolve_policy
@@ -49,6 +49,8 @@ class LoadedConfig:
     directory: Path
     plugins: PluginHost
     chain: tuple[ChainEntry, ...]
+    #: Why the mode is what it is when neither the config nor ``FLAGPIPE_MODE`` set it (the Spaces default).
+    mode_note: str | None = None
 
 
 def load_config(
@@ -81,8 +83,12 @@ def load_config(
         root = (base_dir or Path.cwd()).resolve()
     raw = interpolate(raw, env, source=source, lines=lines)
     override = env.get(ENV_MODE)
+    mode_note = None
     if override:
         raw["mode"] = override.strip()
+    elif "mode" not in raw and on_spaces(env):
+        raw["mode"] = "never"
+        mode_note = SPACES_MODE_NOTE
     earlier: tuple[ConfigProblem, ...] = ()
     try:
         config = _validate(FlagpipeConfig, raw, source, lines, (), mode_from_env=bool(override))
@@ -100,7 +106,12 @@ def load_config(
             problem = ConfigProblem(source, line_of(("plugins",), lines), ("plugins",), str(exc))
             raise ConfigError([*earlier, problem]) from None
     chain = _resolve_chain(config, plugins, source, lines, earlier)
-    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain)
+    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain, mode_note)
+
+
+def on_spaces(env: Mapping[str, str]) -> bool:
+    """Whether ``env`` is a Hugging Face Space's (``SPACE_ID`` set, or ``SYSTEM=spaces``)."""
+    return bool(env.get("SPACE_ID")) or env.get("SYSTEM") == "spaces"
 
 
 def config_directory(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Path:

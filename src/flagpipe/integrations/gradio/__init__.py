@@ -23,6 +23,9 @@ With Blocks, call ``setup()`` and wire a button to ``flag()``, as in Gradio's gu
         btn.click(flag, [img_input, strength, img_output], None, preprocess=False)
         notice(callback)  # the privacy notice, beside the button
 
+To move an app written for Gradio's own classes, change one import line: ``HuggingFaceDatasetSaver``,
+``CSVLogger`` and ``SimpleCSVLogger`` take Gradio's arguments (module ``dropins``).
+
 See ``docs/gradio.md`` for how component values become fields. The modules: ``callback`` (the
 adapter), ``kinds`` (components to fields), ``roles`` (inputs and outputs), ``values`` (payloads to
 values), ``interface`` and ``privacy`` (Interface keywords, the notice), ``sources`` (config forms),
@@ -32,6 +35,7 @@ and ``_compat``, the only module that touches Gradio's private APIs and version 
 from __future__ import annotations
 
 from .callback import FlagpipeCallback
+from .dropins import CSVLogger, HuggingFaceDatasetSaver, SimpleCSVLogger
 from .interface import interface_kwargs, notice, notice_text
 from .kinds import component_field
 from .privacy import DEFAULT_AUTO_NOTICE, NOTICE_CLASS
@@ -40,8 +44,11 @@ from .sources import ConfigSource
 __all__ = [
     "DEFAULT_AUTO_NOTICE",
     "NOTICE_CLASS",
+    "CSVLogger",
     "ConfigSource",
     "FlagpipeCallback",
+    "HuggingFaceDatasetSaver",
+    "SimpleCSVLogger",
     "component_field",
     "interface_kwargs",
     "notice",

@@ -28,7 +28,9 @@ run_tests() {
   local major=$1 venv=.venv-gradio$1
   shift
   echo "== pytest tests/integrations/gradio on gradio $("$venv/bin/python" -c 'import gradio; print(gradio.__version__)')"
-  "$venv/bin/python" -m pytest tests/integrations/gradio -q -p no:cacheprovider --ignore-glob='*browser*' "$@"
+  # A base temp folder of its own, so that this run and the main suite's (run at the same time) never meet.
+  "$venv/bin/python" -m pytest tests/integrations/gradio -q -p no:cacheprovider --ignore-glob='*browser*' \
+    --basetemp="$venv/pytest-tmp" "$@"
 }
 
 for major in $MAJORS; do

@@ -30,7 +30,23 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "chromium could not be installed; the browser test will be skipped"
 fi
 echo "== pytest"
-.venv/bin/python -m pytest "$@"
+# The Gradio matrix runs beside the main suite, on the second core: its tests bind port 0 and keep their files
+# in a base temp folder of their own, so the two runs share nothing. Its output follows the main suite's.
+matrix_pid=
 if [ "${GRADIO_MATRIX:-1}" != 0 ]; then
-  bash scripts/gradio_matrix.sh test
+  matrix_log=$(mktemp)
+  bash scripts/gradio_matrix.sh test >"$matrix_log" 2>&1 &
+  matrix_pid=$!
 fi
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ -n "$matrix_pid" ]; then
+  matrix_status=0
+  wait "$matrix_pid" || matrix_status=$?
+  cat "$matrix_log"
+  rm -f "$matrix_log"
+  if [ "$status" = 0 ] && [ "$matrix_status" != 0 ]; then
+    status=$matrix_status
+  fi
+fi
+exit "$status"

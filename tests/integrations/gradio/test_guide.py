@@ -75,7 +75,7 @@ def run_sample(name: str, cwd: Path, env: Mapping[str, str] | None = None) -> It
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -101,6 +101,11 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def flagged_dir(cwd: Path) -> Path:
+    """Where an Interface flags by default: ``flagged`` (Gradio 4), ``.gradio/flagged`` (Gradio 5 on)."""
+    return cwd / ("flagged" if gr.__version__.startswith("4.") else ".gradio/flagged")
+
+
 def log_file(directory: Path) -> Path:
     (path,) = directory.glob("*.csv")
     return path
@@ -111,8 +116,7 @@ def test_the_calculator_with_flagging_options(tmp_path: Path) -> None:
         client = Client(url, verbose=False)
         client.predict(5, "add", 7, -12, fn_index=flag_fn_index(url, "Flag as wrong sign"))
         client.predict(6, "subtract", 1.5, 3.5, fn_index=flag_fn_index(url, "Flag as off by one"))
-    flagged = tmp_path / ("flagged" if gr.__version__.startswith("4.") else ".gradio/flagged")
-    rows = read_rows(log_file(flagged))
+    rows = read_rows(log_file(flagged_dir(tmp_path)))
     assert [(r["num1"], r["operation"], r["num2"], r["output"], r["flag"]) for r in rows] == [
         ("5", "add", "7", "-12", "wrong sign"),  # a number: no spreadsheet escaping
         ("6", "subtract", "1.5", "3.5", "off by one"),

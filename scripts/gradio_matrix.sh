@@ -28,9 +28,10 @@ run_tests() {
   local major=$1 venv=.venv-gradio$1
   shift
   echo "== pytest tests/integrations/gradio on gradio $("$venv/bin/python" -c 'import gradio; print(gradio.__version__)')"
-  # A base temp folder of its own, so that this run and the main suite's (run at the same time) never meet.
+  # A base temp folder of its own (in the temp folder, where the tests' uploads must be), so that this run and
+  # the main suite's, run at the same time, never meet.
   "$venv/bin/python" -m pytest tests/integrations/gradio -q -p no:cacheprovider --ignore-glob='*browser*' \
-    --basetemp="$venv/pytest-tmp" "$@"
+    --basetemp="${TMPDIR:-/tmp}/flagpipe-gradio$major-$$" "$@"
 }
 
 for major in $MAJORS; do

@@ -42,6 +42,12 @@ def sample_source(name: str) -> str:
     return source
 
 
+def _ctrl_c_interrupts() -> None:
+    """Let SIGINT raise KeyboardInterrupt in the sample, as in a terminal, even when this run is a background
+    job (which starts with SIGINT ignored, and Python keeps an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def run_sample(name: str, cwd: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``guide/<name>`` as ``python <name>`` in ``cwd``; yield its URL; stop it with SIGINT (Ctrl+C)."""
@@ -58,7 +64,14 @@ def run_sample(name: str, cwd: Path, env: Mapping[str, str] | None = None) -> It
     log = cwd / f"{name}.log"
     with log.open("wb") as output:
         command = [sys.executable, str(script)]
-        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=output,
+            stderr=output,
+            preexec_fn=_ctrl_c_interrupts,  # noqa: PLW1509 - it only resets one signal before exec
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120

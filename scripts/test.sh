@@ -11,6 +11,11 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 # The sample third-party plugin, installed by pip into a site folder of its own (see tests/core/host/test_sample_plugin.py).
 .venv/bin/python -m pip install --quiet --upgrade --no-deps --target .venv/sample-plugins ./examples/flagpipe-jsonl
+# The Gradio version matrix: one environment per older Gradio major (.venv-gradio4, .venv-gradio5); GRADIO_MATRIX=0 skips it.
+if [ "${GRADIO_MATRIX:-1}" != 0 ]; then
+  echo "== Gradio matrix environments"
+  bash scripts/gradio_matrix.sh install
+fi
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check src tests scripts examples benchmarks
@@ -25,4 +30,23 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "chromium could not be installed; the browser test will be skipped"
 fi
 echo "== pytest"
-.venv/bin/python -m pytest "$@"
+# The Gradio matrix runs beside the main suite, on the second core: its tests bind port 0 and keep their files
+# in a base temp folder of their own, so the two runs share nothing. Its output follows the main suite's.
+matrix_pid=
+if [ "${GRADIO_MATRIX:-1}" != 0 ]; then
+  matrix_log=$(mktemp)
+  bash scripts/gradio_matrix.sh test >"$matrix_log" 2>&1 &
+  matrix_pid=$!
+fi
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ -n "$matrix_pid" ]; then
+  matrix_status=0
+  wait "$matrix_pid" || matrix_status=$?
+  cat "$matrix_log"
+  rm -f "$matrix_log"
+  if [ "$status" = 0 ] && [ "$matrix_status" != 0 ]; then
+    status=$matrix_status
+  fi
+fi
+exit "$status"

@@ -326,3 +326,28 @@ def test_flag_says_which_callbacks_a_when_rule_skips(run, tmp_path) -> None:
     assert result.stdout.splitlines()[1:] == ["  delivered to everything", "  delivered to signs"]
     assert [r["x"] for r in _raw_rows(tmp_path / "flagged" / "signs.csv")] == ["2"]
     assert [r["x"] for r in _raw_rows(tmp_path / "flagged" / "log.csv")] == ["1", "2"]
+
+
+def test_check_says_the_mode_is_never_by_default_on_spaces(run, tmp_path, monkeypatch) -> None:
+    config = tmp_path / "flagging.yaml"
+    config.write_text("options: [wrong sign]\n", encoding="utf-8")
+    monkeypatch.setenv("SPACE_ID", "alice/calculator")
+    result = run("check", str(config), "--no-health")
+    assert result.exit_code == 0, result.output
+    assert "valid; mode never (the default on Hugging Face Spaces" in result.stdout
+    assert not (tmp_path / "flagged").exists()
+    monkeypatch.delenv("SPACE_ID")
+    monkeypatch.setenv("SYSTEM", "spaces")
+    result = run("check", str(config), "--no-health", "--json")
+    assert json.loads(result.stdout)["mode"] == "never"
+    assert "Hugging Face Spaces" in json.loads(result.stdout)["mode_note"]
+
+
+def test_a_mode_set_in_the_config_wins_over_the_spaces_default(run, tmp_path, monkeypatch) -> None:
+    config = tmp_path / "flagging.yaml"
+    config.write_text("mode: manual\n", encoding="utf-8")
+    monkeypatch.setenv("SPACE_ID", "alice/calculator")
+    result = run("check", str(config), "--no-health", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mode"] == "manual"
+    assert json.loads(result.stdout)["mode_note"] is None

@@ -103,13 +103,15 @@ def check(ctx: click.Context, config: str | None, config_option: str | None, no_
         summary = {
             "config": str(loaded.source),
             "mode": loaded.config.mode,
+            "mode_note": loaded.mode_note,
             "dir": str(loaded.directory),
             "dir_problem": dir_problem,
         }
         print_json({**summary, "callbacks": callbacks, "failed_plugins": failed_plugins})
     else:
         if dir_problem is None:
-            print_line(f"{loaded.source}: valid; mode {loaded.config.mode}, dir {loaded.directory}")
+            note = f" ({loaded.mode_note})" if loaded.mode_note else ""
+            print_line(f"{loaded.source}: valid; mode {loaded.config.mode}{note}, dir {loaded.directory}")
         else:
             print_line(Text.assemble(("dir unusable:", "red"), f" {loaded.directory}: "), dir_problem)
         rows: list[list[str | Text]] = [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from flagpipe.config.errors import ConfigError, ConfigProblem, KeyPath, line_of
-from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, REVEAL_SECRETS, FlagpipeConfig
+from flagpipe.config.model import CHAIN_KEYS, ENV_MODE, REVEAL_SECRETS, SPACES_MODE_NOTE, FlagpipeConfig
 from flagpipe.config.yaml_source import interpolate, parse_yaml
 from flagpipe.core.host import PluginError, PluginHost, create_plugin_host
 from flagpipe.core.policy import PolicyLayer, resolve_policy
@@ -77,6 +77,8 @@ class LoadedConfig:
     chain: tuple[ChainEntry, ...]
     #: The top-level ``redact:``, compiled: applied to every flag before it is stored. None without one.
     redactor: Redactor | None = None
+    #: Why the mode is what it is when neither the config nor ``FLAGPIPE_MODE`` set it (the Spaces default).
+    mode_note: str | None = None
 
 
 def load_config(
@@ -109,8 +111,12 @@ def load_config(
         root = (base_dir or Path.cwd()).resolve()
     raw = interpolate(raw, env, source=source, lines=lines)
     override = env.get(ENV_MODE)
+    mode_note = None
     if override:
         raw["mode"] = override.strip()
+    elif "mode" not in raw and on_spaces(env):
+        raw["mode"] = "never"
+        mode_note = SPACES_MODE_NOTE
     earlier: tuple[ConfigProblem, ...] = ()
     try:
         config = _validate(FlagpipeConfig, raw, source, lines, (), mode_from_env=bool(override))
@@ -134,7 +140,7 @@ def load_config(
     except ConfigError as exc:
         earlier = (*earlier, *exc.problems)
     chain = _resolve_chain(config, plugins, source, lines, earlier)
-    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain, redactor)
+    return LoadedConfig(config, source, _directory(config.dir, root), plugins, chain, redactor, mode_note)
 
 
 def _redactor(
@@ -150,6 +156,11 @@ def _redactor(
         raise ConfigError([ConfigProblem(source, line_of(path, lines), path, str(exc))]) from None
     except ValueError as exc:
         raise ConfigError([ConfigProblem(source, line_of(at, lines), at, str(exc))]) from None
+
+
+def on_spaces(env: Mapping[str, str]) -> bool:
+    """Whether ``env`` is a Hugging Face Space's (``SPACE_ID`` set, or ``SYSTEM=spaces``)."""
+    return bool(env.get("SPACE_ID")) or env.get("SYSTEM") == "spaces"
 
 
 def config_directory(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Path:

@@ -31,6 +31,11 @@ from flagpipe.core.settings import DeliveryConfig, RetentionConfig
 DEFAULT_CONFIG_NAME = "flagging.yaml"
 #: Environment variable that overrides the config's ``mode``.
 ENV_MODE = "FLAGPIPE_MODE"
+#: Why the mode is ``never`` when the config sets no mode on a Hugging Face Space: Gradio's default there.
+SPACES_MODE_NOTE = (
+    "the default on Hugging Face Spaces (SPACE_ID or SYSTEM=spaces is set), as in Gradio; "
+    "set mode in the config to flag there"
+)
 #: Environment variable naming the config file when none is given.
 ENV_CONFIG = "FLAGPIPE_CONFIG"
 #: Serialization context that keeps secrets (``model_dump(context=REVEAL_SECRETS)``), for round trips only.

@@ -86,6 +86,12 @@ def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | Non
     return status, parse_retry_after(headers.get("retry-after")) if headers is not None else None
 
 
+def _commit_made(exc: BaseException) -> bool:
+    """Whether ``exc`` came after the server made the commit: huggingface_hub before 1.0 reads the commit's
+    URL against its default endpoint, so with another ``endpoint`` it raises once the commit is made."""
+    return isinstance(exc, ValueError) and str(exc).startswith("Unable to retrieve user and repo ID")
+
+
 class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
     """Commits flags to a Hugging Face dataset as typed Parquet shards, batched in time."""
 
@@ -248,13 +254,14 @@ class HFDatasetCallback(flagpipe.Callback[HFDatasetSettings]):
                     parent_commit=info.sha,
                 )
             except Exception as exc:  # noqa: BLE001 - classified by HTTP status
-                status, _ = _status_and_retry_after(exc)
-                conflict = status in (409, 412) or "has happened since" in str(exc)
-                if conflict and attempt < _COMMIT_CONFLICT_TRIES:
-                    log.info("flagpipe: %s moved on meanwhile; committing again on the new head", self.settings.repo_id)
-                    self._card_schemas = None
-                    continue
-                raise self._explain(exc, f"committing to {self.settings.repo_id}") from None
+                if not _commit_made(exc):
+                    status, _ = _status_and_retry_after(exc)
+                    conflict = status in (409, 412) or "has happened since" in str(exc)
+                    if conflict and attempt < _COMMIT_CONFLICT_TRIES:
+                        log.info("flagpipe: %s moved on; committing again on the new head", self.settings.repo_id)
+                        self._card_schemas = None
+                        continue
+                    raise self._explain(exc, f"committing to {self.settings.repo_id}") from None
             if self.settings.card:
                 self._card_schemas = (self._card_schemas or set()) | schemas
             return

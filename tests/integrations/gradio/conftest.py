@@ -81,3 +81,41 @@ def fn_index(demo: Any, predicate: Any) -> int:
     found = [index for index, block_fn in demo.fns.items() if predicate(block_fn)]
     assert found, "no matching event handler"
     return int(found[0])
+
+
+def mode_kwargs(mode: str) -> dict[str, str]:
+    """``gr.Interface``'s mode keyword for the installed Gradio: ``flagging_mode``, or ``allow_flagging`` (4.x)."""
+    from flagpipe.integrations.gradio._compat import interface_mode_keyword
+
+    return {interface_mode_keyword(): mode}
+
+
+HUB_TOKENS = {"hf_good_token": "alice", "hf_bob_token": "bob"}
+
+
+@pytest.fixture
+def hub() -> Iterator[Any]:
+    """The test Hub of tests/plugins/hf_dataset on 127.0.0.1: alice (hf_good_token) writes to her namespace and acme."""
+    from tests.plugins.hf_dataset.hub import running_hub
+
+    with running_hub(HUB_TOKENS, {"acme": {"alice"}}) as running:
+        yield running
+
+
+def hub_rows(hub: Any, repo: str) -> list[dict[str, Any]]:
+    """Every row of every Parquet shard of ``repo`` on the test Hub, downloaded with the real client."""
+    import pyarrow.parquet as pq
+    from huggingface_hub import hf_hub_download
+
+    rows: list[dict[str, Any]] = []
+    for path in sorted(p for p in hub.files(repo) if p.endswith(".parquet")):
+        local = hf_hub_download(repo, path, repo_type="dataset", endpoint=hub.url, token="hf_good_token")
+        rows.extend(pq.read_table(local).to_pylist())
+    return rows
+
+
+def api_name(fn_name: str) -> str:
+    """An Interface's API endpoint: ``/predict`` on Gradio 4 and 5, the function's name from Gradio 6 on."""
+    import gradio as gr
+
+    return "/predict" if int(gr.__version__.split(".")[0]) < 6 else f"/{fn_name}"

@@ -134,3 +134,58 @@ def test_sepia_blocks_notice_and_flag_in_a_browser(
     for name in ("component 0", "component 2"):
         assert row[name].startswith(f"{name}/")
         assert (config.parent / "flagged" / row[name]).is_file()
+
+
+# -- Gradio's flagging guide, run (see test_guide.py): the samples' pages, clicked ---------------------------
+
+
+def test_guide_calculator_flag_as_wrong_sign_in_a_browser(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from flagpipe.integrations.gradio._compat import csv_logger_file_name
+
+    from .test_guide import flagged_dir, run_sample
+
+    with run_sample("calculator_options.py", tmp_path) as url:
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        page.get_by_label("num1").fill("5")
+        page.get_by_label("add", exact=True).check()
+        page.get_by_label("num2").fill("7")
+        page.get_by_role("button", name="Submit").click()
+        expect(page.get_by_label("output")).to_have_value("12")
+        page.get_by_role("button", name="Flag as wrong sign").click()
+        rows = wait_for_rows(flagged_dir(tmp_path) / csv_logger_file_name(), 1)
+        page.close()
+    (row,) = rows
+    assert (row["num1"], row["operation"], row["num2"], row["output"], row["flag"]) == (
+        "5",
+        "add",
+        "7",
+        "12",
+        "wrong sign",
+    )
+
+
+def test_guide_sepia_flag_button_in_a_browser(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from flagpipe.integrations.gradio._compat import csv_logger_file_name
+
+    from .test_guide import run_sample
+
+    image = upload_png(tmp_path)
+    with run_sample("blocks_flag.py", tmp_path) as url:
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        page.locator("input[type=file]").first.set_input_files(str(image))
+        expect(page.locator("img[src*='file=']")).to_have_count(2)
+        page.get_by_role("button", name="Flag", exact=True).click()
+        rows = wait_for_rows(tmp_path / "flagged_data_points" / csv_logger_file_name(), 1)
+        page.close()
+    (row,) = rows
+    assert row["component 1"] == "0.5"
+    for name in ("component 0", "component 2"):
+        assert (tmp_path / "flagged_data_points" / row[name]).is_file()

@@ -16,6 +16,8 @@ from PIL import Image
 from flagpipe import FieldSpec, Flagger
 from flagpipe.integrations.gradio import FlagpipeCallback
 
+from .conftest import mode_kwargs
+
 
 def png_file(folder: Path, name: str = "photo.png", colour: str = "red") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +53,7 @@ def test_interface_declares_inputs_then_outputs_and_maps_values(tmp_path: Path) 
             lambda a, op, b, flag: a + b,
             [gr.Number(label="num1"), gr.Radio(["add"], label="operation"), "number", gr.Checkbox(label="ok")],
             "number",
-            flagging_mode="manual",
+            **mode_kwargs("manual"),
             flagging_callback=callback,
         )
         assert callback.fields == (

@@ -12,6 +12,8 @@ import pytest
 from flagpipe.integrations.gradio import _compat
 from flagpipe.integrations.gradio._compat import Handler, InterfaceComponents
 
+from .conftest import mode_kwargs
+
 
 def ask_as_setup() -> InterfaceComponents | None:
     """Stands for ``FlaggingCallback.setup``: the function that asks who called it."""
@@ -30,7 +32,7 @@ def interface_method(self: Any) -> InterfaceComponents | None:
 
 def test_calling_interface_finds_the_interface_one_frame_up() -> None:
     number, radio, output = gr.Number(label="a"), gr.Radio(["x"], label="op"), gr.Number(label="out")
-    demo = gr.Interface(lambda a, op: a, [number, radio], output, flagging_mode="never")
+    demo = gr.Interface(lambda a, op: a, [number, radio], output, **mode_kwargs("never"))
     found = interface_method(demo)
     assert found is not None
     assert found.inputs == (number, radio) and found.outputs == (output,)
@@ -90,7 +92,8 @@ def test_upload_folder_follows_gradio_temp_dir(tmp_path: Path, monkeypatch: pyte
 
 
 def test_interface_mode_keyword_follows_the_installed_interface(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _compat.interface_mode_keyword() == "flagging_mode"  # Gradio 5 and later
+    expected = "allow_flagging" if gr.__version__.startswith("4.") else "flagging_mode"  # renamed in 5.0
+    assert _compat.interface_mode_keyword() == expected
 
     class Gradio4Interface:
         def __init__(self, fn: Any, inputs: Any, outputs: Any, allow_flagging: str | None = None) -> None:

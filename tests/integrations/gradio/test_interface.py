@@ -17,6 +17,8 @@ from flagpipe.integrations.gradio import (
     notice_text,
 )
 
+from .conftest import mode_kwargs
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -28,7 +30,7 @@ def test_interface_kwargs_from_yaml(tmp_path: Path) -> None:
     callback = kwargs.pop("flagging_callback")
     assert isinstance(callback, FlagpipeCallback)
     assert kwargs == {
-        "flagging_mode": "manual",
+        **mode_kwargs("manual"),
         "flagging_options": [("Flag as wrong sign", "wrong sign"), ("Flag as Off by one", "off_by_one")],
         "flagging_dir": str(tmp_path / "out"),
         "article": "About this app.\n\nKept.",

@@ -12,7 +12,7 @@ from PIL import Image
 
 from flagpipe.integrations.gradio import FlagpipeCallback, interface_kwargs
 
-from .conftest import fn_index, load_example, serve, upload_png
+from .conftest import api_name, fn_index, load_example, serve, upload_png
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,7 @@ def test_calculator_interface_manual_mode_stores_option_value_and_username(examp
     try:
         with serve(demo, auth=("alice", "secret")) as url:
             client = Client(url, auth=("alice", "secret"), verbose=False)
-            assert client.predict(5, "add", 7, api_name="/calculator") == -12
+            assert client.predict(5, "add", 7, api_name=api_name("calculator")) == -12
             # What the browser sends when "Flag as Off by one" is clicked: inputs and outputs, unprocessed.
             client.predict(5, "add", 7, -12, fn_index=fn_index(demo, is_flag_method("Flag as Off by one")))
             assert callback.flagger.flush(10)
@@ -73,7 +73,7 @@ def test_auto_mode_stores_every_prediction(tmp_path: Path) -> None:
         with serve(demo) as url:
             client = Client(url, verbose=False)
             for a, b in [(2, 3), (4, 5), (6, 7)]:
-                product = client.predict(a, b, api_name="/multiply")
+                product = client.predict(a, b, api_name=api_name("multiply"))
                 client.predict(a, b, product, fn_index=auto_flag)
         events = callback.flagger.latest(10)
     finally:
@@ -92,7 +92,7 @@ def test_never_mode_shows_no_button_and_stores_nothing(tmp_path: Path) -> None:
     assert "article" not in kwargs
     try:
         with serve(demo) as url:
-            assert Client(url, verbose=False).predict(1, api_name="/identity") == 1
+            assert Client(url, verbose=False).predict(1, api_name=api_name("identity")) == 1
     finally:
         callback.close()
     assert not (tmp_path / "flagged").exists()

@@ -26,6 +26,10 @@ With Blocks, call ``setup()`` and wire a button to ``flag()``, as in Gradio's gu
 With a chatbot, ``demo = chat_flagging(gr.ChatInterface(bot), "flagging.yaml")`` stores each like,
 dislike and flag on a reply with the conversation (``chat``: the adapter for chats).
 
+To move an app written for Gradio's own classes, change one import line: ``HuggingFaceDatasetSaver``,
+``CSVLogger`` and ``SimpleCSVLogger`` take Gradio's arguments (module ``dropins``), and so does
+``ChatCSVLogger`` (module ``chat_logger``).
+
 See ``docs/gradio.md`` for how component values become fields. The modules: ``callback`` (the
 adapter), ``kinds`` (components to fields), ``roles`` (inputs and outputs), ``values`` (payloads to
 values), ``interface`` and ``privacy`` (Interface keywords, the notice), ``sources`` (config forms),
@@ -36,6 +40,8 @@ from __future__ import annotations
 
 from .callback import FlagpipeCallback
 from .chat import ChatFlagging, chat_flagging
+from .chat_logger import ChatCSVLogger
+from .dropins import CSVLogger, HuggingFaceDatasetSaver, SimpleCSVLogger
 from .interface import interface_kwargs, notice, notice_text
 from .kinds import component_field
 from .privacy import DEFAULT_AUTO_NOTICE, NOTICE_CLASS
@@ -44,9 +50,13 @@ from .sources import ConfigSource
 __all__ = [
     "DEFAULT_AUTO_NOTICE",
     "NOTICE_CLASS",
+    "CSVLogger",
+    "ChatCSVLogger",
     "ChatFlagging",
     "ConfigSource",
     "FlagpipeCallback",
+    "HuggingFaceDatasetSaver",
+    "SimpleCSVLogger",
     "chat_flagging",
     "component_field",
     "interface_kwargs",

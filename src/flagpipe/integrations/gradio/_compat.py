@@ -25,6 +25,7 @@ __all__ = [
     "Handler",
     "InterfaceComponents",
     "calling_interface",
+    "csv_logger_file_name",
     "current_request",
     "interface_mode_keyword",
     "option_or_none",
@@ -130,6 +131,12 @@ def interface_mode_keyword() -> str:
     """The ``gr.Interface`` keyword for the flagging mode: ``flagging_mode`` (5.x on), ``allow_flagging`` (4.x)."""
     parameters = inspect.signature(gr.Interface.__init__).parameters
     return "flagging_mode" if "flagging_mode" in parameters else "allow_flagging"
+
+
+def csv_logger_file_name() -> str:
+    """The file name of Gradio's ``CSVLogger``: ``dataset1.csv`` from 5.0 on, ``log.csv`` in 4.x."""
+    parameters = inspect.signature(gr.CSVLogger.__init__).parameters
+    return "dataset1.csv" if "dataset_file_name" in parameters else "log.csv"
 
 
 def option_or_none(flag_option: str | None) -> str | None:

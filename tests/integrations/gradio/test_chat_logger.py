@@ -26,7 +26,7 @@ MESSAGES = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": 
 
 
 def test_same_signature_as_gradios() -> None:
-    assert inspect.signature(ChatCSVLogger.__init__).parameters.keys() == {"self"}
+    assert inspect.signature(ChatCSVLogger.__init__).parameters.keys() == {"self", "config"}  # config: keyword only
     ours, theirs = inspect.signature(ChatCSVLogger.setup), inspect.signature(GradioChatCSVLogger.setup)
     assert list(ours.parameters) == list(theirs.parameters)
     assert list(inspect.signature(ChatCSVLogger.flag).parameters)[:3] == ["self", "like_data", "messages"]
@@ -50,6 +50,21 @@ def test_reactions_land_in_an_aligned_csv(tmp_path: Path) -> None:
     ]
     final = flagpipe.read_reactions(tmp_path / "flagged")
     assert final["reaction"].tolist() == [None] and final["reactions"].tolist() == [3]
+
+
+def test_a_config_adds_sinks_behind_the_log(tmp_path: Path) -> None:
+    extra = tmp_path / "flagged" / "extra.csv"
+    logger = ChatCSVLogger(
+        config={"dir": str(tmp_path / "ignored"), "callbacks": [{"type": "csv", "file_name": "extra.csv"}]}
+    )
+    logger.setup(str(tmp_path / "flagged"))
+    logger.flag(LikeData(None, {"index": 1, "value": ["hello there"], "liked": False}), MESSAGES)
+    logger.close()
+    for path in (tmp_path / "flagged" / "log.csv", extra):
+        with path.open(encoding="utf-8", newline="") as handle:
+            [row] = list(csv.DictReader(handle))
+        assert (row["index"], row["flag"]) == ("1", "dislike")
+    assert not (tmp_path / "ignored").exists()
 
 
 def test_it_plugs_into_a_chatbot_like_event(tmp_path: Path) -> None:

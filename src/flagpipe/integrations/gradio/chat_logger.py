@@ -10,19 +10,28 @@ and every reaction kept in the journal first.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from .chat import ChatFlagging
+from .dropins import merged_config
+
+if TYPE_CHECKING:
+    from .sources import ConfigSource
 
 __all__ = ["ChatCSVLogger"]
 
 
 class ChatCSVLogger:
-    """Logs chat reactions to ``<flagging_dir>/log.csv``, with Gradio's ``ChatCSVLogger`` signature."""
+    """Logs chat reactions to ``<flagging_dir>/log.csv``, with Gradio's ``ChatCSVLogger`` signature.
 
-    def __init__(self) -> None:
+    :param config: a flagpipe config whose callbacks follow the CSV (a webhook, a Hub dataset ...), as
+        for the other drop-ins; its ``dir`` is replaced by the folder given to :meth:`setup`.
+    """
+
+    def __init__(self, *, config: ConfigSource | None = None) -> None:
+        self._config = config
         self._lock = threading.Lock()
         self._flagging: ChatFlagging | None = None
         self.flagging_dir: str | None = None
@@ -33,11 +42,8 @@ class ChatCSVLogger:
             if self._flagging is not None:
                 self._flagging.close()
             self.flagging_dir = flagging_dir
-            config = {
-                "dir": flagging_dir,
-                "callbacks": [{"type": "csv", "extra_columns": ["comment", "session_id", "app"]}],
-            }
-            self._flagging = ChatFlagging(config)
+            own = {"type": "csv", "extra_columns": ["comment", "session_id", "app"]}
+            self._flagging = ChatFlagging(merged_config(own, self._config, None, inline=True, directory=flagging_dir))
 
     def flag(self, like_data: gr.LikeData, messages: list[Any], request: gr.Request | None = None) -> None:
         """Store one reaction (Gradio passes ``like_data`` and the request; ``messages`` is the chatbot's value)."""

@@ -42,13 +42,15 @@ def merged_config(
     env: Mapping[str, str] | None,
     *,
     inline: bool,
+    directory: str | None = None,
 ) -> LoadedConfig:
     """The config of a drop-in: its own callback first, then the chain of ``config`` (if it sets one).
 
     The drop-in stores what Gradio hands it, as Gradio's classes do (the Interface's own flagging mode
     decides when it is called), so the mode is ``manual`` unless ``config`` or ``FLAGPIPE_MODE`` sets it.
     With ``inline``, flags are written before ``flag()`` returns, as Gradio's loggers write, unless
-    ``config`` sets ``delivery``.
+    ``config`` sets ``delivery``. ``directory``, when given, is the flagging dir whatever ``config`` says
+    (the folder Gradio passes to ``setup()``).
     """
     if isinstance(config, (Flagger, FlagpipeCallback)):
         raise TypeError("config= takes a flagpipe config (a path, a dict, a FlagpipeConfig), not a Flagger or callback")
@@ -63,6 +65,8 @@ def merged_config(
     callbacks = data.get("callbacks", []) if loaded is not None and "callbacks" in data else []
     data["callbacks"] = [dict(own), *callbacks]
     data.setdefault("mode", "manual")
+    if directory is not None:
+        data["dir"] = directory
     if inline and "delivery" not in data:
         data["delivery"] = {"mode": "inline"}
     return load_config(data=data, env=env)

@@ -27,6 +27,7 @@ from flagpipe.core.callback import DeliveryError, DestinationDisabledError, Perm
 from flagpipe.core.guard import CallGuard
 from flagpipe.core.journal_records import UndecodableEventError
 from flagpipe.core.lane_cursor import LaneCursor
+from flagpipe.core.redacting_callback import RedactingCallback
 from flagpipe.core.schema import FlagSchema
 from flagpipe.core.secrets import mask_userinfo
 
@@ -104,6 +105,7 @@ class Lane:
     ) -> None:
         self.name = name
         self.callback = callback
+        self._redaction_drops = callback.drops if isinstance(callback, RedactingCallback) else None
         self.directory = directory
         self.journal = journal
         self.plugins = plugins
@@ -160,8 +162,10 @@ class Lane:
         return self.config.batch_size if limit is None else max(1, limit)
 
     def accepts(self, event: FlagEvent) -> bool:
-        """True when the lane's ``when`` rule lets ``event`` through."""
-        return self.when is None or self.when.matches(event)
+        """True when the lane's ``when`` rule lets ``event`` through and its callback's ``redact:`` keeps it."""
+        if self.when is not None and not self.when.matches(event):
+            return False
+        return self._redaction_drops is None or not self._redaction_drops(event)
 
     def step(self, *, ignore_backoff: bool = False, fresh: tuple[int, FlagEvent] | None = None) -> StepResult:
         """Deliver one batch if this process holds the lease and something is due.

@@ -45,7 +45,7 @@ class FlagReceipt:
     :ivar pending: callbacks that will get it later (background delivery, or a retry after a failure).
     :ivar failed: callback name to the last error, for deliveries that failed (they are retried or
         dead-lettered as the config says; the flag itself is kept).
-    :ivar skipped: callbacks whose ``when`` rule excludes it.
+    :ivar skipped: callbacks whose ``when`` rule excludes it, or whose own ``redact:`` drops it.
     """
 
     id: str | None

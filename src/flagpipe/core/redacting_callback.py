@@ -23,7 +23,9 @@ class RedactingCallback(Callback[Any]):
     """Wraps a callback so that ``deliver`` hands it each event as ``redactor`` leaves it.
 
     An event that the redactor refuses (``action: drop``) is left out of that callback's batch and
-    logged by id; the other callbacks and the journal still have it. A detector that fails makes the
+    logged by id; the other callbacks and the journal still have it. The lane asks :meth:`drops`
+    first, so such an event counts as skipped for this callback (the receipt says so), as an event
+    its ``when`` rule excludes does. A detector that fails makes the
     delivery fail permanently (a dead letter for this callback), so nothing unredacted goes out.
     """
 
@@ -38,6 +40,19 @@ class RedactingCallback(Callback[Any]):
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Set the wrapped callback up."""
         self.inner.setup(schema, directory)
+
+    def drops(self, event: FlagEvent) -> bool:
+        """True when this callback's ``redact:`` (``action: drop``) refuses ``event``."""
+        if self.redactor.settings.action != "drop":
+            return False
+        try:
+            self.redactor.redact(event)
+        except RedactionRefusedError as exc:
+            log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
+            return True
+        except Exception:  # noqa: BLE001  # deliver() meets the same failure and makes it a dead letter
+            return False
+        return False
 
     def deliver(self, events: Sequence[FlagEvent]) -> None:
         """Deliver the redacted copies of ``events`` (those not refused) to the wrapped callback."""

@@ -72,7 +72,9 @@ class FlagOut(BaseModel):
     delivered: list[str] = Field(default_factory=list, description="Callbacks that took it already.")
     pending: list[str] = Field(default_factory=list, description="Callbacks that will take it later.")
     failed: dict[str, str] = Field(default_factory=dict, description="Callbacks whose first try failed.")
-    skipped: list[str] = Field(default_factory=list, description="Callbacks whose when rule excludes it.")
+    skipped: list[str] = Field(
+        default_factory=list, description="Callbacks whose when rule excludes it, or whose own redact: drops it."
+    )
     reason: str | None = Field(default=None, description="Why nothing was stored (mode never, a filter).")
 
 

@@ -110,8 +110,10 @@ def test_a_callback_with_drop_does_not_get_the_flag_but_the_others_do(
         "delivery": {"mode": "inline"},
     }
     with Flagger(config, plugins=plugins) as flagger:
-        flagger.flag({"prompt": PROMPT})
-        flagger.flag({"prompt": "nothing personal here"})
+        dropped = flagger.flag({"prompt": PROMPT})
+        kept = flagger.flag({"prompt": "nothing personal here"})
+    assert dropped.stored and dropped.delivered == ("csv",) and dropped.skipped == ("webhook",)
+    assert kept.delivered == ("csv", "webhook") and kept.skipped == ()
     bodies = [request.get_data() for request, _ in httpserver.log]
     assert len(bodies) == 1
     assert b"nothing personal here" in bodies[0]

@@ -144,3 +144,19 @@ def test_declared_fields_from_yaml(tmp_path) -> None:
         assert flagger.schema.names == ("num1", "output")
         with pytest.raises(ValueError, match="unknown field"):
             flagger.flag({"num1": 1, "colour": "red"})
+
+
+def test_a_loaded_config_takes_the_flaggers_overrides(tmp_path: Path) -> None:
+    from flagpipe.config.loader import load_config, resolve_config
+
+    config = tmp_path / "conf" / "flagging.yaml"
+    config.parent.mkdir()
+    config.write_text("dir: flags\noptions: [a, b]\napp: demo\n", encoding="utf-8")
+    loaded = load_config(config)
+    assert resolve_config(loaded) is loaded
+    changed = resolve_config(loaded, overrides={"app": "other", "mode": "auto", "options": None})
+    assert (changed.config.app, changed.config.mode) == ("other", "auto")
+    assert [o.value for o in changed.config.options] == ["a", "b"]
+    assert changed.directory == loaded.directory == tmp_path / "conf" / "flags"
+    with Flagger(loaded, app="third") as flagger:
+        assert flagger.config.app == "third" and flagger.directory == loaded.directory

@@ -361,19 +361,26 @@ def resolve_config(
     plugins: PluginHost | None = None,
     env: Mapping[str, str] | None = None,
 ) -> LoadedConfig:
-    """Resolve what a ``Flagger`` was given: a loaded config as is, else a dict or model with overrides.
+    """Resolve what a ``Flagger`` was given: a dict, model or loaded config, with overrides applied.
+
+    A loaded config without overrides is used as it is; with overrides it is loaded again with them
+    (its flagging dir kept as resolved, its plugins reused unless ``plugins`` is given).
 
     :param overrides: top-level keys (``mode``, ``options``, ``dir`` ...) that replace the config's;
         None values are ignored.
     """
+    changes = {k: _plain(v) for k, v in (overrides or {}).items() if v is not None}
     if isinstance(config, LoadedConfig):
-        return config
-    data: dict[str, Any] = (
-        config.model_dump(mode="json", exclude_unset=True, context=REVEAL_SECRETS)
-        if isinstance(config, FlagpipeConfig)
-        else dict(config or {})
-    )
-    data.update({k: _plain(v) for k, v in (overrides or {}).items() if v is not None})
+        if not changes:
+            return config
+        plugins = plugins or config.plugins
+        data = config.config.model_dump(mode="json", exclude_unset=True, context=REVEAL_SECRETS)
+        data["dir"] = str(config.directory)
+    elif isinstance(config, FlagpipeConfig):
+        data = config.model_dump(mode="json", exclude_unset=True, context=REVEAL_SECRETS)
+    else:
+        data = dict(config or {})
+    data.update(changes)
     return load_config(data=data, plugins=plugins, env=env)
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.config.loader import LoadedConfig, load_config, resolve_config
+from flagpipe.config.model import resolve_option
 from flagpipe.core.delivery import Dispatcher
 from flagpipe.core.event import FlagEvent, FlagMode
 from flagpipe.core.event_build import build_event
@@ -217,7 +218,7 @@ class Flagger:
         """
         if self.mode != "auto":
             check_details("record", details)
-            self._resolve_option(details.get("option"))
+            resolve_option(self.options, details.get("option"))
             return FlagReceipt(None, False, reason=f"record() stores only in auto mode (mode is {self.mode})")
         return self._submit(values, "auto", details)
 
@@ -243,7 +244,7 @@ class Flagger:
         self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any]
     ) -> FlagReceipt:
         check_details("flag" if mode == "manual" else "record", details)
-        stored_option = self._resolve_option(details.get("option"))
+        stored_option = resolve_option(self.options, details.get("option"))
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
         try:
@@ -276,15 +277,6 @@ class Flagger:
         seq = self._journal.append(event)  # accepted: from here on, the flag is kept and flag() never raises
         self._gate.count_stored()
         return self._dispatcher.submit(seq, event).receipt(event.id)  # never raises: the flag is stored
-
-    def _resolve_option(self, option: str | None) -> str | None:
-        if option is None or not self.options:
-            return option
-        for choice in self.options:
-            if option in (choice.value, choice.label):
-                return choice.value
-        allowed = ", ".join(repr(c.value) for c in self.options)
-        raise ValueError(f"option {option!r} is not one of the configured options: {allowed}")
 
     def _fields(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         schema = self._schema

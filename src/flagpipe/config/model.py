@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import (
@@ -68,6 +68,20 @@ class OptionChoice(_Strict):
         if isinstance(data, dict) and "label" in data and "value" not in data:
             return {**data, "value": data["label"]}
         return data
+
+
+def resolve_option(options: Sequence[OptionChoice], option: str | None) -> str | None:
+    """The value to store for ``option`` (a label or a value of ``options``); any option when none are set.
+
+    :raises ValueError: when options are configured and ``option`` is none of them (the message lists them).
+    """
+    if option is None or not options:
+        return option
+    for choice in options:
+        if option in (choice.value, choice.label):
+            return choice.value
+    allowed = ", ".join(repr(c.value) for c in options)
+    raise ValueError(f"option {option!r} is not one of the configured options: {allowed}")
 
 
 class FieldDeclaration(_Strict):

@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.config.model import resolve_option
 from flagpipe.core.event import new_event_id
 from flagpipe.core.files import FileTooLargeError
 from flagpipe.core.journal_records import JournalError
@@ -117,12 +118,10 @@ def _values(flagger: Flagger, flag: FlagIn) -> dict[str, Any]:
 
 
 def _check_option(flagger: Flagger, option: str | None) -> None:
-    if option is None or not flagger.options:
-        return
-    if any(option in (choice.value, choice.label) for choice in flagger.options):
-        return
-    allowed = ", ".join(repr(c.value) for c in flagger.options)
-    raise invalid(["option"], f"{option!r} is not one of the configured options: {allowed}")
+    try:
+        resolve_option(flagger.options, option)
+    except ValueError as exc:
+        raise invalid(["option"], str(exc)) from None
 
 
 def flag_status(flagger: Flagger, event_id: str) -> FlagStatus | None:

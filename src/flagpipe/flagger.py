@@ -76,8 +76,12 @@ class Flagger:
         self._gate = FlagGate()
         self._owner = new_owner_id()  # this Flagger's leases and lane registrations
         delivery = loaded.config.delivery
+        redactor = loaded.redactor
         self._files = FileStore(
-            loaded.directory, max_bytes=loaded.config.max_file_bytes, fsync=delivery.durability == "fsync"
+            loaded.directory,
+            max_bytes=loaded.config.max_file_bytes,
+            fsync=delivery.durability == "fsync",
+            screen=redactor.screen_file if redactor is not None and redactor.scans_files else None,
         )
         self._converter = ValueConverter(self._files, loaded.plugins.value_kinds())
         self._journal: Journal | None = None
@@ -247,12 +251,15 @@ class Flagger:
         stored_option = resolve_option(self.options, details.get("option"))
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
+        withheld: dict[str, int] = {}  # what redaction found in files it kept out of the flag
         try:
-            fields = self._fields(values)
+            fields = self._fields(values, withheld)
         except OSError as exc:
             if exc.errno not in _STORAGE_ERRNOS:
                 raise  # a problem with the value itself, such as a missing input file
             raise FlagNotStoredError(f"cannot store the flag's files in {self.directory}: {exc}") from None
+        except RedactionRefusedError as refused:  # a file redaction refuses (action: drop): nothing stored
+            return FlagReceipt(None, False, reason=f"not stored: {refused}")
         event = build_event(
             mode=mode,
             option=stored_option,
@@ -268,7 +275,7 @@ class Flagger:
         event = self.plugins.prepare_event(event)
         if self._loaded.redactor is not None:  # the config's redact: nothing it finds is stored
             try:
-                event = self._loaded.redactor.redact(event)
+                event = self._loaded.redactor.redact(event, withheld=withheld)
             except RedactionRefusedError as refused:
                 return FlagReceipt(None, False, reason=f"not stored: {refused}")
         if self.plugins.should_drop(event):
@@ -278,16 +285,17 @@ class Flagger:
         self._gate.count_stored()
         return self._dispatcher.submit(seq, event).receipt(event.id)  # never raises: the flag is stored
 
-    def _fields(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _fields(self, values: Mapping[str, Any], withheld: dict[str, int]) -> tuple[Any, ...]:
         schema = self._schema
+        convert = self._converter.convert
         if schema is None:
-            return tuple(self._converter.convert(str(n), v, None) for n, v in values.items())
+            return tuple(convert(str(n), v, None, withheld=withheld) for n, v in values.items())
         unknown = [n for n in values if schema.get(str(n)) is None]
         if unknown:
             raise ValueError(
                 f"unknown field(s) {', '.join(map(repr, unknown))}; declared fields: {', '.join(schema.names)}"
             )
-        return tuple(self._converter.convert(f.name, values.get(f.name), f) for f in schema.fields)
+        return tuple(convert(f.name, values.get(f.name), f, withheld=withheld) for f in schema.fields)
 
     # -- reading back and closing --------------------------------------------------------------
 

@@ -95,3 +95,25 @@ def test_stats_counts_redactions(tmp_path: Path, run: Callable[..., Result]) -> 
     result = run("stats", "-c", redacting, "-n", "0")
     assert "redacted: 2 of 3 flags" in result.output
     assert "email         3      2" in result.output
+
+
+def test_dry_run_scans_files_with_a_detector_of_files(tmp_path: Path, run: Callable[..., Result]) -> None:
+    from tests.plugins.redact.test_files import LOCATED
+    from tests.plugins.redact.test_files import PLAIN as PLAIN_PHOTO
+
+    plain = write(tmp_path, "plain.yaml", PLAIN)
+    redacting = write(tmp_path, "photos.yaml", "dir: flagged\nredact:\n  detect: [image_location]\n")
+    (tmp_path / "beach.jpg").write_bytes(LOCATED)
+    (tmp_path / "plain.jpg").write_bytes(PLAIN_PHOTO)
+    assert run("flag", "-c", plain, "--file", "photo=beach.jpg").exit_code == 0
+    assert run("flag", "-c", plain, "--file", "photo=plain.jpg").exit_code == 0
+    result = run("redact", "-c", redacting, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    located, clean = (flag["redactions"][0] for flag in json.loads(result.output))
+    assert located == {
+        "where": "before storing",
+        "refused": None,
+        "found": {"image_location": 1},
+        "changed": {"field photo": "(file withheld)"},
+    }
+    assert clean["found"] == {} and clean["changed"] == {}

@@ -64,7 +64,7 @@ def test_fields_skip_fields_comment_and_metadata_choose_what_is_scanned(tmp_path
     assert (event.comment, event.metadata["m"]) == (TEXT, TEXT)
 
 
-def test_files_are_never_scanned(tmp_path: Path, plugins: PluginHost) -> None:
+def test_files_are_never_scanned_without_a_detector_of_files(tmp_path: Path, plugins: PluginHost) -> None:
     upload = tmp_path / "note.txt"
     upload.write_text(TEXT)
     with flagger(tmp_path / "flags", plugins) as f:
@@ -179,3 +179,55 @@ def test_two_flaggers_sharing_a_lane_must_agree_on_its_redaction(tmp_path: Path,
             Flagger(redacted, plugins=plugins)
         with Flagger(plain, plugins=plugins) as same:
             assert same.callback_names == ("csv",)
+
+
+def _marked(path: Path, media_type: str | None) -> int:
+    """A plugin's detector of files: how many times a text file holds the marker ``SECRET-DOC``."""
+    if media_type != "text/plain":
+        return 0
+    return path.read_bytes().count(b"SECRET-DOC")
+
+
+def test_a_plugins_detector_of_files_screens_files_and_counts_them(tmp_path: Path, plugins: PluginHost) -> None:
+    from flagpipe import Detector
+    from flagpipe.testing import DetectorPlugin
+
+    marked = Detector("secret_doc", scan_file=_marked, description="text files marked SECRET-DOC")
+    secret, public = tmp_path / "a.txt", tmp_path / "b.txt"
+    secret.write_text("SECRET-DOC page 1\nSECRET-DOC page 2\n")
+    public.write_text("a public note")
+    with plugins.registered(DetectorPlugin(marked)), flagger(tmp_path / "flags", plugins, detect=["secret_doc"]) as f:
+        f.flag({"doc": secret, "other": public, "p": "SECRET-DOC in text is not a file"})
+        (event,) = f.latest(1)
+    assert event.field("doc").file is None and event.field("doc").kind == "file"
+    assert event.field("other").file is not None
+    assert event.field("p").value == "SECRET-DOC in text is not a file"  # a detector of files only scans files
+    assert event.metadata["redacted"] == {"secret_doc": 2}
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "flags").rglob("*") if p.is_file())
+    assert b"SECRET-DOC page" not in stored
+
+
+def test_a_detector_of_files_that_fails_refuses_the_flag_and_says_which(tmp_path: Path, plugins: PluginHost) -> None:
+    from flagpipe import Detector
+    from flagpipe.testing import DetectorPlugin
+
+    def broken(path: Path, media_type: str | None) -> int:
+        raise RuntimeError("model not loaded")
+
+    def vague(path: Path, media_type: str | None) -> int:
+        return "maybe"  # type: ignore[return-value]
+
+    upload = tmp_path / "note.txt"
+    upload.write_text("hello")
+    for detector, message in (
+        (Detector("broken", scan_file=broken), "detector 'broken': RuntimeError: model not loaded"),
+        (Detector("vague", scan_file=vague), "detector 'vague' returned 'maybe', not a count"),
+    ):
+        directory = tmp_path / detector.name
+        with plugins.registered(DetectorPlugin(detector)), flagger(directory, plugins, detect=[detector.name]) as f:
+            receipt = f.flag({"doc": upload})
+            assert f.latest(1) == []
+        assert not receipt.stored
+        assert receipt.reason is not None
+        assert f"redaction of field 'doc' failed: {message}" in receipt.reason
+        assert b"hello" not in b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file())

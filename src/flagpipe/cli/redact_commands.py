@@ -12,20 +12,30 @@ from flagpipe.cli.render import print_json, print_line
 from flagpipe.cli.sources import FROM_OPTION, journal_or_source
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.redaction import Redactor
 
+#: What the preview shows for a file that redaction would withhold.
+WITHHELD = "(file withheld)"
 
-def preview(event: FlagEvent, where: str, redactor: Redactor) -> dict[str, Any]:
-    """What ``redactor`` would do to ``event``: refused (and why), or the spans found and the changed values."""
+
+def preview(event: FlagEvent, where: str, redactor: Redactor, directory: Path | None = None) -> dict[str, Any]:
+    """What ``redactor`` would do to ``event``: refused (and why), or the spans found and the changed values.
+
+    With ``directory`` (where the event's files are), a block's detectors of files scan them too.
+    """
     from flagpipe.core.redaction import METADATA_KEY, RedactionRefusedError
 
     try:
-        after = redactor.redact(event)
+        after = redactor.redact(event, directory=directory)
     except RedactionRefusedError as exc:
         return {"where": where, "refused": str(exc), "found": {}, "changed": {}}
     changed: dict[str, Any] = {
-        f"field {new.name}": new.value for new, old in zip(after.fields, event.fields, strict=True) if new is not old
+        f"field {new.name}": WITHHELD if old.file is not None and new.file is None else new.value
+        for new, old in zip(after.fields, event.fields, strict=True)
+        if new is not old
     }
     if after.comment != event.comment:
         changed["comment"] = after.comment
@@ -60,6 +70,7 @@ def redact(ctx: click.Context, config: str | None, from_: str | None, dry_run: b
 
     Each flag is shown as the top-level redact: would store it, and as each callback with a redact:
     of its own would receive it: the detectors that fired, how many spans, and the new values.
+    A block with a detector of files scans the flags' files in the flagging directory too.
     """
     if not dry_run:
         _fail(
@@ -73,11 +84,12 @@ def redact(ctx: click.Context, config: str | None, from_: str | None, dry_run: b
         _fail(f"{loaded.source} has no redact: block, at the top or on a callback")
     with journal_or_source(ctx, config, from_) as source:
         events = source.latest(last)
+    directory = loaded.directory if from_ is None else None  # files of another source are not on this disk
     report = [
         {
             "id": event.id,
             "created_at": event.created_at.isoformat(),
-            "redactions": [preview(event, w, r) for w, r in redactors],
+            "redactions": [preview(event, w, r, directory) for w, r in redactors],
         }
         for event in events
     ]

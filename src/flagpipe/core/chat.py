@@ -37,8 +37,10 @@ CHAT_KIND = "chat"
 _PATH_KEYS = ("path", "name")
 
 
-def normalize(name: str, value: Any, store: Callable[[Any], FileRef]) -> list[dict[str, Any]]:
+def normalize(name: str, value: Any, store: Callable[[Any], FileRef | str]) -> list[dict[str, Any]]:
     """The stored form of a conversation; files are handed to ``store``, which returns their reference.
+
+    ``store`` may return a text instead (a file that redaction withheld): the part becomes that text.
 
     :raises ValueError: naming the field and the message, for a message without a role or content
         of a type that is neither text, a file nor a list of parts.
@@ -61,7 +63,7 @@ def _is_pair(item: Any) -> bool:
     return isinstance(item, (list, tuple)) and len(item) == 2 and not isinstance(item, Mapping)
 
 
-def _from_pairs(name: str, pairs: Any, store: Callable[[Any], FileRef]) -> list[dict[str, Any]]:
+def _from_pairs(name: str, pairs: Any, store: Callable[[Any], FileRef | str]) -> list[dict[str, Any]]:
     """Gradio 4's tuples format: ``[[user, bot], ...]``; a None side is no message."""
     messages: list[dict[str, Any]] = []
     for user, bot in pairs:
@@ -72,7 +74,7 @@ def _from_pairs(name: str, pairs: Any, store: Callable[[Any], FileRef]) -> list[
     return messages
 
 
-def _message(name: str, index: int, item: Any, store: Callable[[Any], FileRef]) -> dict[str, Any]:
+def _message(name: str, index: int, item: Any, store: Callable[[Any], FileRef | str]) -> dict[str, Any]:
     where = f"field {name!r} (chat) message {index}"
     if dataclasses.is_dataclass(item) and not isinstance(item, type):
         item = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
@@ -105,7 +107,7 @@ def _plain_metadata(where: str, metadata: Any) -> dict[str, Any]:
     return kept
 
 
-def _content(where: str, content: Any, store: Callable[[Any], FileRef]) -> str | list[dict[str, Any]]:
+def _content(where: str, content: Any, store: Callable[[Any], FileRef | str]) -> str | list[dict[str, Any]]:
     if content is None:
         return ""
     if isinstance(content, str):
@@ -120,7 +122,7 @@ def _is_file_tuple(content: tuple[Any, ...]) -> bool:
     return 1 <= len(content) <= 2 and isinstance(content[0], (str, Path))
 
 
-def _part(where: str, part: Any, store: Callable[[Any], FileRef]) -> dict[str, Any]:
+def _part(where: str, part: Any, store: Callable[[Any], FileRef | str]) -> dict[str, Any]:
     if hasattr(part, "model_dump") and not isinstance(part, type):
         part = part.model_dump()
     if isinstance(part, str):
@@ -140,7 +142,7 @@ def _part(where: str, part: Any, store: Callable[[Any], FileRef]) -> dict[str, A
     raise ValueError(f"{where}: content must be text, a file or a list of parts, got {type(part).__name__}")
 
 
-def _file_part(where: str, file: Any, store: Callable[[Any], FileRef]) -> dict[str, Any]:
+def _file_part(where: str, file: Any, store: Callable[[Any], FileRef | str]) -> dict[str, Any]:
     if isinstance(file, Mapping) and "sha256" in file:
         try:
             ref = FileRef.model_validate(dict(file))
@@ -154,7 +156,10 @@ def _file_part(where: str, file: Any, store: Callable[[Any], FileRef]) -> dict[s
         file = path
     if file is None:
         raise ValueError(f"{where}: a file part without a file")
-    return {"type": "file", "file": store(file).model_dump(mode="json")}
+    stored = store(file)
+    if isinstance(stored, str):  # withheld by redaction: the text that stands for it
+        return {"type": "text", "text": stored}
+    return {"type": "file", "file": stored.model_dump(mode="json")}
 
 
 def message_text(message: Mapping[str, Any]) -> str:

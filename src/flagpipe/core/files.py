@@ -2,7 +2,9 @@
 
 A file lands at ``<dir>/<label>/<first 20 hex of its sha256>/<original name>``. Both parts are made
 safe for every operating system; the same content under the same name is stored once, and nothing
-already stored is ever overwritten.
+already stored is ever overwritten. A store with a ``screen`` (the config's ``redact:`` with a
+detector of files) shows it each file while it is still a temporary file, and never stores one the
+screen withholds.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import mimetypes
 import os
 import tempfile
 import unicodedata
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING
 
@@ -23,12 +26,29 @@ from flagpipe.core.event import FileRef
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+#: Shown each file before it is stored: the field's label, the temporary file and its media type;
+#: returns what it found (detector name to count), empty to let the file be stored.
+Screen = Callable[[str, Path, "str | None"], Mapping[str, int]]
+
 _CHUNK = 1024 * 1024
 _MAX_COMPONENT = 100
+#: Where a screened store keeps a file until its screen has seen it (beside the journal, not in a
+#: label's folder), and how old a file left there by a crash must be before a new store removes it.
+SCREENING_FOLDER = Path(".flagpipe") / "screening"
+_STALE_SECONDS = 3600.0
 
 
 class FileTooLargeError(ValueError):
     """A flagged file is larger than the configured ``max_file_bytes``."""
+
+
+class FileWithheldError(Exception):
+    """The store's screen withheld a file: it was not stored. ``found`` maps detector names to counts."""
+
+    def __init__(self, label: str, found: Mapping[str, int]) -> None:
+        super().__init__(f"field {label!r}: the file was withheld by redaction ({', '.join(sorted(found))})")
+        self.label = label
+        self.found = dict(found)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -63,13 +83,19 @@ def guess_media_type(name: str) -> str | None:
 class FileStore:
     """Copies files into a flagging directory and returns :class:`FileRef` records for them."""
 
-    def __init__(self, directory: Path, *, max_bytes: int, fsync: bool = False) -> None:
+    def __init__(self, directory: Path, *, max_bytes: int, fsync: bool = False, screen: Screen | None = None) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.fsync = fsync
+        self.screen = screen
+        if screen is not None:
+            _remove_stale(directory / SCREENING_FOLDER)
 
     def store_path(self, label: str, source: Path, *, original_name: str | None = None) -> FileRef:
-        """Copy the file at ``source`` into the label's folder."""
+        """Copy the file at ``source`` into the label's folder.
+
+        :raises FileWithheldError: when the store's screen withholds the file (nothing is stored).
+        """
         if not source.is_file():
             problem = "is a directory" if source.is_dir() else "does not exist"
             raise FileNotFoundError(f"field {label!r}: file {str(source)!r} {problem}")
@@ -79,7 +105,10 @@ class FileStore:
             return self._store(label, handle, original_name or source.name)
 
     def store_bytes(self, label: str, data: bytes, *, original_name: str) -> FileRef:
-        """Store raw bytes in the label's folder under ``original_name``."""
+        """Store raw bytes in the label's folder under ``original_name``.
+
+        :raises FileWithheldError: when the store's screen withholds the file.
+        """
         self._check_size(label, len(data))
         return self._store(label, _BytesReader(data), original_name)
 
@@ -94,7 +123,11 @@ class FileStore:
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+        incoming = folder
+        if self.screen is not None:  # unscreened bytes never sit in a label's folder
+            incoming = self.directory / SCREENING_FOLDER
+            incoming.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix=".incoming-")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -109,6 +142,10 @@ class FileStore:
                     os.fsync(out.fileno())
             sha = digest.hexdigest()
             name = safe_component(PurePath(original_name).name, fallback="file")
+            if self.screen is not None:
+                found = self.screen(label, tmp, guess_media_type(name))
+                if found:
+                    raise FileWithheldError(label, found)
             target = folder / sha[:20] / name
             target.parent.mkdir(exist_ok=True)
             try:
@@ -127,6 +164,21 @@ class FileStore:
             size=size,
             sha256=sha,
         )
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove the files a crashed process left in the screening folder (older than an hour)."""
+    import time
+
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - _STALE_SECONDS
+    for leftover in folder.glob(".incoming-*"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            continue  # another process removed it, or it cannot be: the next start tries again
 
 
 class _BytesReader:

@@ -79,15 +79,17 @@ class RedactConfig(_Strict):
 
     detect: tuple[DetectEntry, ...] = Field(
         default=(),
-        description="Detectors to run: email, phone, credit_card, iban, ip, url_credentials, secret, "
-        "or one a plugin registers; an item may be a one-key mapping of a detector to its options.",
+        description="Detectors to run: email, phone, credit_card, iban, ip, url_credentials, secret (text), "
+        "image_location (files), or one a plugin registers; an item may be a one-key mapping of a detector "
+        "to its options. Files are scanned only when a detector of files is listed.",
     )
     patterns: dict[DetectorName, Pattern] = Field(
         default_factory=dict,
         description="Custom detectors: a name (the mask is <name>) to a regular expression (regex library syntax).",
     )
     fields: tuple[str, ...] | None = Field(
-        default=None, description="The fields to scan (default: every field that is not a file)."
+        default=None,
+        description="The fields to scan (default: every field; a file field only by a detector of files).",
     )
     skip_fields: tuple[str, ...] = Field(default=(), description="Fields never scanned.")
     comment: bool = Field(default=True, description="Scan the comment.")

@@ -22,6 +22,9 @@ log = logging.getLogger("flagpipe.redact")
 class RedactingCallback(Callback[Any]):
     """Wraps a callback so that ``deliver`` hands it each event as ``redactor`` leaves it.
 
+    With a detector of files in its ``redact:``, the events' files are scanned too, and a file with
+    a finding is left out of the copy this callback receives (the field has no file).
+
     An event that the redactor refuses (``action: drop``) is left out of that callback's batch and
     logged by id; the other callbacks and the journal still have it. The lane asks :meth:`drops`
     first, so such an event counts as skipped for this callback (the receipt says so), as an event
@@ -36,9 +39,11 @@ class RedactingCallback(Callback[Any]):
         self.type_name = inner.type_name  # type: ignore[misc]  # the wrapped callback's type, per instance
         self.max_batch_size = inner.max_batch_size
         self.batch_interval = inner.batch_interval
+        self._directory: Path | None = None  # where the events' files are, for detectors of files
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
-        """Set the wrapped callback up."""
+        """Set the wrapped callback up, and keep the flagging directory for scanning the events' files."""
+        self._directory = directory
         self.inner.setup(schema, directory)
 
     def drops(self, event: FlagEvent) -> bool:
@@ -46,7 +51,7 @@ class RedactingCallback(Callback[Any]):
         if self.redactor.settings.action != "drop":
             return False
         try:
-            self.redactor.redact(event)
+            self.redactor.redact(event, directory=self._directory)
         except RedactionRefusedError as exc:
             log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
             return True
@@ -59,7 +64,7 @@ class RedactingCallback(Callback[Any]):
         batch = []
         for event in events:
             try:
-                batch.append(self.redactor.redact(event))
+                batch.append(self.redactor.redact(event, directory=self._directory))
             except RedactionRefusedError as exc:
                 log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
             except Exception as exc:

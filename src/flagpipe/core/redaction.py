@@ -4,6 +4,12 @@ A :class:`Redactor` is built once per ``redact:`` block from the registered dete
 to each event: the global one before the journal (``flag()`` refuses a flag it drops), a
 callback's own one to the copy that callback receives. The event's ``metadata["redacted"]`` counts
 the spans each detector found (never the values).
+
+Files are scanned only by a block that lists a detector of files (one with ``scan_file``): the
+global block screens each file before it is stored (:meth:`Redactor.screen_file`, called by the
+file store), a callback's block each file of the copy it sends. A file with a finding is withheld
+whole: the field keeps its name and kind with no file (a file inside a chat message becomes a text
+part such as ``<image_location>``), or, with ``action: drop``, the flag is refused.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.core.chat import CHAT_KIND
 from flagpipe.core.detectors import Detector
-from flagpipe.core.event import FILE_KINDS
+from flagpipe.core.event import FILE_KINDS, FileRef
 from flagpipe.core.redact_scan import Found, Scanner, ScanTimeoutError, merge
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from pydantic import JsonValue
 
@@ -69,8 +77,10 @@ class Redactor:
     def __init__(self, settings: RedactConfig, detectors: list[Detector]) -> None:
         self.settings = settings
         self.detector_names = tuple(d.name for d in detectors)
-        custom = [d for d in detectors if d.name in settings.patterns]
-        own = [d for d in detectors if d.name not in settings.patterns]
+        text = [d for d in detectors if d.scans_text]
+        custom = [d for d in text if d.name in settings.patterns]
+        own = [d for d in text if d.name not in settings.patterns]
+        self._file_detectors = tuple(d for d in detectors if d.scan_file is not None)
         self._scanners = tuple(
             Scanner(group, settings.timeout, bounded=bounded)
             for group, bounded in ((custom, True), (own, False))
@@ -88,16 +98,32 @@ class Redactor:
 
     # -- events ----------------------------------------------------------------------------------
 
-    def redact(self, event: FlagEvent) -> FlagEvent:
+    @property
+    def scans_files(self) -> bool:
+        """True when the block lists a detector of files, so that files are scanned too."""
+        return bool(self._file_detectors)
+
+    def scans_field(self, name: str) -> bool:
+        """True when the block's ``fields`` / ``skip_fields`` let it scan the field ``name``."""
+        return name not in self._skip and (self._only is None or name in self._only)
+
+    def redact(
+        self, event: FlagEvent, *, directory: Path | None = None, withheld: Mapping[str, int] | None = None
+    ) -> FlagEvent:
         """The event with its text redacted (the same object when nothing was found).
 
+        :param directory: the flagging directory, where the event's files are: given, a block with a
+            detector of files scans them and withholds those with a finding (a callback's block).
+        :param withheld: what :meth:`screen_file` found in the files it kept out of the event when
+            they were stored (a global block), counted in ``metadata["redacted"]`` with the rest.
         :raises RedactionRefusedError: when the action is ``drop`` and something was found, or a
             text took longer to scan than the timeout; the message says why, never what was found.
         """
-        counts: collections.Counter[str] = collections.Counter()
+        counts: collections.Counter[str] = collections.Counter(withheld or {})
         places: list[str] = []
         update: dict[str, Any] = {}
-        fields = tuple(self._field(item, counts, places) for item in event.fields)
+        files = directory if self._file_detectors else None
+        fields = tuple(self._field(item, counts, places, files) for item in event.fields)
         if any(new is not old for new, old in zip(fields, event.fields, strict=True)):
             update["fields"] = fields
         if self.settings.comment and event.comment:
@@ -123,13 +149,95 @@ class Redactor:
             update["username"] = username
         return event.model_copy(update=update) if update else event
 
-    def _field(self, item: FieldValue, counts: collections.Counter[str], places: list[str]) -> FieldValue:
-        if item.file is not None or item.kind in FILE_KINDS or item.name in self._skip:
+    def _field(
+        self, item: FieldValue, counts: collections.Counter[str], places: list[str], files: Path | None
+    ) -> FieldValue:
+        if not self.scans_field(item.name):
             return item
-        if self._only is not None and item.name not in self._only:
-            return item
-        value = self._value(item.value, counts, places, f"field {item.name!r}")
+        where = f"field {item.name!r}"
+        if item.file is not None or item.kind in FILE_KINDS:
+            if item.file is None or files is None:
+                return item
+            found = self.scan_file(files / item.file.path, item.file.media_type, where)
+            if not found:
+                return item
+            counts.update(found)
+            places.append(where)
+            return item.model_copy(update={"file": None, "value": None})
+        value = item.value
+        if files is not None and item.kind == CHAT_KIND:
+            value = self._chat_files(value, files, counts, places, where)
+        value = self._value(value, counts, places, where)
         return item if value is item.value else item.model_copy(update={"value": value})
+
+    def _chat_files(
+        self, messages: Any, files: Path, counts: collections.Counter[str], places: list[str], where: str
+    ) -> Any:
+        """A conversation with each file part in which a detector of files finds something replaced by a text part."""
+        if not isinstance(messages, list):
+            return messages
+        changed = False
+        result = []
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            kept = message
+            if isinstance(content, list):
+                parts = [self._chat_part(part, files, counts, places, where) for part in content]
+                if any(a is not b for a, b in zip(parts, content, strict=True)):
+                    kept = {**message, "content": parts}
+                    changed = True
+            result.append(kept)
+        return result if changed else messages
+
+    def _chat_part(
+        self, part: Any, files: Path, counts: collections.Counter[str], places: list[str], where: str
+    ) -> Any:
+        if not (isinstance(part, dict) and part.get("type") == "file" and isinstance(part.get("file"), dict)):
+            return part
+        ref = FileRef.model_validate(part["file"])
+        found = self.scan_file(files / ref.path, ref.media_type, where)
+        if not found:
+            return part
+        counts.update(found)
+        places.append(where)
+        return {"type": "text", "text": withheld_text(found)}
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def scan_file(self, path: Path, media_type: str | None, where: str) -> dict[str, int]:
+        """What the block's detectors of files find in the file at ``path``: detector name to count.
+
+        :raises RedactionRefusedError: when the action is ``drop`` and something was found, or a
+            detector failed (redaction fails closed: nothing unscanned goes on).
+        """
+        found: dict[str, int] = {}
+        for detector in self._file_detectors:
+            assert detector.scan_file is not None
+            try:
+                count = detector.scan_file(path, media_type)
+            except Exception as exc:  # noqa: BLE001  # any failure of a plugin's code refuses rather than leaks
+                raise RedactionRefusedError(
+                    f"redaction of {where} failed: detector {detector.name!r}: {type(exc).__name__}: {exc}"
+                ) from None
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise RedactionRefusedError(
+                    f"redaction of {where} failed: detector {detector.name!r} returned {count!r}, not a count"
+                )
+            if count:
+                found[detector.name] = count
+        if found and self._action == "drop":
+            names = ", ".join(f"{name} ({count})" for name, count in sorted(found.items()))
+            raise RedactionRefusedError(f"redaction found {names} in the file of {where} and its action is drop")
+        return found
+
+    def screen_file(self, label: str, path: Path, media_type: str | None) -> dict[str, int]:
+        """For the file store: what makes the file of field ``label`` at ``path`` withheld (empty: store it).
+
+        :raises RedactionRefusedError: as :meth:`scan_file`.
+        """
+        if not self._file_detectors or not self.scans_field(label):
+            return {}
+        return self.scan_file(path, media_type, f"field {label!r}")
 
     def _value(self, value: Any, counts: collections.Counter[str], places: list[str], where: str) -> Any:
         """``value`` with every string in it redacted; the same object when nothing changed."""
@@ -190,6 +298,11 @@ class Redactor:
         return f"<{name}:{digest[:TOKEN_DIGITS]}>"
 
 
+def withheld_text(found: Mapping[str, int]) -> str:
+    """The text that stands for a withheld file: the masks of the detectors that found something."""
+    return "".join(f"<{name}>" for name in sorted(found))
+
+
 def _merged(earlier: Any, counts: collections.Counter[str]) -> dict[str, JsonValue]:
     """Counts added to an event's earlier ``metadata["redacted"]`` (a global redaction's, for a callback's)."""
     merged: collections.Counter[str] = collections.Counter()
@@ -206,4 +319,5 @@ __all__ = [
     "Redactor",
     "UnknownDetectorError",
     "resolve_detectors",
+    "withheld_text",
 ]

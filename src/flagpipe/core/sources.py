@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from flagpipe.core.event import FlagEvent
 
-__all__ = ["FlagFilter", "FlagSource", "count_events", "ranked"]
+__all__ = ["FlagFilter", "FlagSource", "count_events", "count_redactions", "ranked"]
 
 
 @dataclass(frozen=True)
@@ -80,30 +80,45 @@ def count_events(events: Iterable[FlagEvent]) -> dict[str, Any]:
     by_option: collections.Counter[str | None] = collections.Counter()
     by_day: collections.Counter[str] = collections.Counter()
     by_user: collections.Counter[str | None] = collections.Counter()
-    spans: collections.Counter[str] = collections.Counter()
-    flags: collections.Counter[str] = collections.Counter()
-    redacted = 0
+    found: list[Any] = []
     for event in events:
         by_option[event.option] += 1
         by_day[event.created_at.astimezone(timezone.utc).date().isoformat()] += 1
         by_user[event.username] += 1
-        found = event.metadata.get("redacted")  # what redaction found: detector name to spans
-        if isinstance(found, dict) and found:
-            redacted += 1
-            for name, count in found.items():
-                if isinstance(count, int):
-                    spans[name] += count
-                    flags[name] += 1
+        if "redacted" in event.metadata:
+            found.append(event.metadata["redacted"])
     counts: dict[str, Any] = {
         "total": sum(by_day.values()),
         "by_option": [{"option": k, "count": v} for k, v in ranked(by_option.items())],
         "by_day": [{"day": k, "count": by_day[k]} for k in sorted(by_day)],
         "by_user": [{"username": k, "count": v} for k, v in ranked(by_user.items())],
     }
-    if redacted:
-        by_detector = [{"detector": k, "spans": v, "flags": flags[k or ""]} for k, v in ranked(spans.items())]
-        counts["redacted"] = {"flags": redacted, "by_detector": by_detector}
+    redacted = count_redactions(found)
+    if redacted is not None:
+        counts["redacted"] = redacted
     return counts
+
+
+def count_redactions(found: Iterable[Any]) -> dict[str, Any] | None:
+    """The ``redacted`` part of ``flagpipe stats``, from flags' ``metadata["redacted"]`` values.
+
+    ``flags``: how many flags had something redacted; ``by_detector``: per detector, the spans found
+    and the flags they were in, largest first. None when no flag had anything redacted.
+    """
+    spans: collections.Counter[str] = collections.Counter()
+    flags: collections.Counter[str] = collections.Counter()
+    redacted = 0
+    for value in found:  # what redaction found in one flag: detector name to spans
+        if isinstance(value, dict) and value:
+            redacted += 1
+            for name, count in value.items():
+                if isinstance(count, int):
+                    spans[name] += count
+                    flags[name] += 1
+    if not redacted:
+        return None
+    by_detector = [{"detector": k, "spans": v, "flags": flags[k or ""]} for k, v in ranked(spans.items())]
+    return {"flags": redacted, "by_detector": by_detector}
 
 
 def ranked(counts: Iterable[tuple[str | None, int]]) -> list[tuple[str | None, int]]:

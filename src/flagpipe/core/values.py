@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from flagpipe.core.chat import CHAT_KIND, normalize
 from flagpipe.core.event import FILE_KINDS, FieldValue
 from flagpipe.core.event_build import trusted_field
-from flagpipe.core.files import safe_component
+from flagpipe.core.files import FileWithheldError, guess_media_type, safe_component
 from flagpipe.core.kinds import FileUpload
+from flagpipe.core.redaction import withheld_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,17 +51,29 @@ class ValueConverter:
         self.files = files
         self.value_kinds = tuple(value_kinds)
 
-    def convert(self, name: str, value: Any, declared: FieldSpec | None) -> FieldValue:
-        """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input."""
+    def convert(
+        self, name: str, value: Any, declared: FieldSpec | None, *, withheld: dict[str, int] | None = None
+    ) -> FieldValue:
+        """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input.
+
+        :param withheld: where to count what the file store's screen found in a file it withheld
+            (the field is then left without its file); None lets :class:`FileWithheldError` out.
+        """
         if not name.strip():
             raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
         kind = declared.kind if declared else None
         if kind == CHAT_KIND and value is not None:
-            messages = normalize(name, value, lambda file: self._chat_file(name, file))
+            messages = normalize(name, value, lambda file: self._chat_file(name, file, withheld))
             return _field(name, role, kind, messages)
         if isinstance(value, (Path, bytes, bytearray, FileUpload)) or (kind in FILE_KINDS and value is not None):
-            return self._file(name, value, kind, role)
+            try:
+                return self._file(name, value, kind, role)
+            except FileWithheldError as exc:
+                if withheld is None:
+                    raise
+                _count(withheld, exc.found)
+                return FieldValue(name=name, role=role, kind=kind or _withheld_kind(value))
         if value is None:
             return _field(name, role, kind or "text", None)
         if kind is None:
@@ -76,10 +89,17 @@ class ValueConverter:
                 return self._file(name, value, None, role)
         return _field(name, role, kind, _coerce(name, value, kind))
 
-    def _chat_file(self, name: str, file: Any) -> FileRef:
+    def _chat_file(self, name: str, file: Any, withheld: dict[str, int] | None) -> FileRef | str:
+        """A chat message's file stored, or, when the screen withholds it, the text that stands for it."""
         if isinstance(file, str):
             file = Path(file)
-        stored = self._file(name, file, "file", "input").file
+        try:
+            stored = self._file(name, file, "file", "input").file
+        except FileWithheldError as exc:
+            if withheld is None:
+                raise
+            _count(withheld, exc.found)
+            return withheld_text(exc.found)
         assert stored is not None
         return stored
 
@@ -114,6 +134,20 @@ class ValueConverter:
                 ref = ref.model_copy(update={"media_type": encoded.media_type})
             kind = kind or encoded.kind or value_kind.kind
         return FieldValue(name=name, role=role, kind=kind or kind_of_media(ref.media_type), file=ref)
+
+
+def _withheld_kind(value: Any) -> str:
+    """The kind a withheld file's field would have had, from the name it came with (``file`` when unknown)."""
+    if isinstance(value, FileUpload):
+        return kind_of_media(value.media_type or guess_media_type(value.name))
+    if isinstance(value, (str, Path)):
+        return kind_of_media(guess_media_type(Path(value).name))
+    return kind_of_media(guess_media_type("x" + sniff_suffix(value)) if isinstance(value, bytes) else None)
+
+
+def _count(withheld: dict[str, int], found: dict[str, int]) -> None:
+    for detector, count in found.items():
+        withheld[detector] = withheld.get(detector, 0) + count
 
 
 def _field(name: str, role: Any, kind: str, value: Any) -> FieldValue:

@@ -16,14 +16,15 @@ Fixtures:
 
 And :class:`CallbackContract`, a test class to subclass with your callback class and its settings;
 :class:`DetectorContract`, one for a redaction detector (with :class:`DetectorPlugin` to register
-detectors for a test, and :func:`find_spans` to see what a detector finds in a text).
+detectors for a test, :func:`find_spans` to see what a detector finds in a text and
+:func:`scan_file` what a detector of files finds in a file).
 The kit needs pytest (``pip install "flagpipe[testing]"``).
 """
 
 from __future__ import annotations
 
 from flagpipe.testing.contract import CallbackContract
-from flagpipe.testing.detectors import DetectorContract, DetectorPlugin, find_spans
+from flagpipe.testing.detectors import DetectorContract, DetectorPlugin, find_spans, scan_file
 from flagpipe.testing.fixtures import (
     CallbackPlugin,
     FlaggerFactory,
@@ -48,4 +49,5 @@ __all__ = [
     "make_flagger",
     "new_plugin_manager",
     "register_plugin",
+    "scan_file",
 ]

@@ -65,8 +65,8 @@ def test_hook_flagpipe_register_detectors_clash_and_failure(plugins: PluginHost)
 def test_a_detector_is_checked_when_made() -> None:
     for kwargs, message in (
         ({"name": "Bad Name", "pattern": "x"}, "must match"),
-        ({"name": "both", "pattern": "x", "find": _ticket}, "exactly one of pattern and find"),
-        ({"name": "neither"}, "exactly one of pattern and find"),
+        ({"name": "both", "pattern": "x", "find": _ticket}, "one of pattern and find, not both"),
+        ({"name": "neither"}, "needs a pattern or find (for text) or scan_file (for files)"),
     ):
         try:
             Detector(**kwargs)  # type: ignore[arg-type]

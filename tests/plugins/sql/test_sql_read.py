@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from flagpipe import FieldValue, FlagEvent
+from flagpipe.core.sources import count_events
 from flagpipe.plugins.sql import SQLCallback, SQLSettings
 from flagpipe.plugins.sql.read import FlagFilter, flag_stats, read_events
 
@@ -29,9 +30,19 @@ def history() -> list[FlagEvent]:
             app=("demo", "other")[i % 2],
             username=("ana", "bo", "ana", "cy")[i % 4],
             fields=(FieldValue(name="text", value=f"t{i}"),),
+            metadata=_redacted(i),
         )
         for i in range(12)
     ]
+
+
+def _redacted(i: int) -> dict[str, object]:
+    """What redaction found in flag ``i``: emails in every fourth, an email and a phone in the sixth."""
+    if i % 4 == 0:
+        return {"redacted": {"email": 2}, "model": "m1"}
+    if i == 5:
+        return {"redacted": {"email": 1, "phone": 1}}
+    return {"model": "m1"}
 
 
 def stored(database: Database, tmp_path: Path) -> tuple[list[FlagEvent], dict[str, object]]:
@@ -72,8 +83,15 @@ def test_stats_count_in_sql_like_the_events_say(database: Database, tmp_path: Pa
     by_day = Counter(e.created_at.date().isoformat() for e in events)
     assert [(r["day"], r["count"]) for r in result["by_day"]] == sorted(by_day.items())  # type: ignore[union-attr]
     assert result["by_user"][0] == {"username": "ana", "count": 6}  # type: ignore[index]
+    assert result["redacted"] == count_events(events)["redacted"]
+    assert result["redacted"] == {
+        "flags": 4,
+        "by_detector": [{"detector": "email", "spans": 7, "flags": 4}, {"detector": "phone", "spans": 1, "flags": 1}],
+    }
     only = flag_stats(database.url, options=["wrong"], apps=["demo"], **where)  # type: ignore[arg-type]
     assert only["total"] == sum(1 for e in events if e.option == "wrong" and e.app == "demo")
+    chosen = [e for e in events if e.option == "wrong" and e.app == "demo"]
+    assert only.get("redacted") == count_events(chosen).get("redacted")
 
 
 def test_an_empty_filter_matches_nothing() -> None:

@@ -1,6 +1,7 @@
 """The built-in redaction detectors.
 
-``email``, ``phone``, ``credit_card``, ``iban``, ``ip``, ``url_credentials`` and ``secret``.
+``email``, ``phone``, ``credit_card``, ``iban``, ``ip``, ``url_credentials`` and ``secret`` for
+text; ``image_location`` (photos with a GPS position in their EXIF metadata) for files.
 
 They are registered through ``flagpipe_register_detectors``, the hook a third-party plugin uses to
 add its own (a model-based one, for example). A config's ``redact:`` block picks them by name.

@@ -9,11 +9,12 @@ from the callback's defaults), so ``read_flags(URL)`` and ``flagpipe stats --fro
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import sqlalchemy as sa
 
-from flagpipe.core.sources import FlagFilter, ranked
+from flagpipe.core.sources import FlagFilter, count_redactions, ranked
 from flagpipe.plugins.sql.engine import create_engine
 from flagpipe.plugins.sql.rows import event_from_row, to_db_time
 from flagpipe.plugins.sql.settings import SQLSettings
@@ -138,7 +139,7 @@ def _day(column: Any, dialect: str) -> sa.ColumnElement[Any]:
 
 
 def stats(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = None) -> dict[str, Any]:
-    """Flags counted in SQL: ``total``, ``by_option``, ``by_day`` (UTC) and ``by_user``.
+    """Flags counted in SQL: ``total``, ``by_option``, ``by_day`` (UTC), ``by_user`` and ``redacted``.
 
     The shape is that of ``flagpipe stats --json`` (without ``latest``); counts are sorted largest
     first (ties as :func:`flagpipe.core.sources.ranked` orders them), days in calendar order.
@@ -157,12 +158,29 @@ def stats(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = No
         by_option = ranked(grouped(flags.c.option))
         by_user = ranked(grouped(flags.c.username))
         by_day = sorted(grouped(day))
-    return {
+        found = flags.c.metadata["redacted"]  # only the flags redaction changed are read
+        redacted = count_redactions(
+            _json_value(value) for (value,) in conn.execute(sa.select(found).where(*conditions, found.is_not(None)))
+        )
+    counts: dict[str, Any] = {
         "total": int(total),
         "by_option": [{"option": k, "count": v} for k, v in by_option],
         "by_day": [{"day": k, "count": v} for k, v in by_day],
         "by_user": [{"username": k, "count": v} for k, v in by_user],
     }
+    if redacted is not None:
+        counts["redacted"] = redacted
+    return counts
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON value as the driver returns it: parsed already, or JSON text (MariaDB's JSON is text)."""
+    if isinstance(value, (str, bytes)):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def count(engine: sa.Engine, tables: Tables, flag_filter: FlagFilter | None = None) -> int:

@@ -1,0 +1,56 @@
+"""The file store: a screened store keeps unscreened bytes out of the labels' folders and cleans up after a crash."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flagpipe.core.files import SCREENING_FOLDER, FileStore, FileWithheldError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+
+def test_a_screened_file_is_stored_or_withheld_and_nothing_is_left_behind(tmp_path: Path) -> None:
+    seen: list[tuple[str, Path, str | None]] = []
+
+    def screen(label: str, path: Path, media_type: str | None) -> Mapping[str, int]:
+        seen.append((label, path, media_type))
+        assert path.parent == tmp_path / SCREENING_FOLDER, "the bytes wait outside the label's folder"
+        return {"marker": 1} if b"MARK" in path.read_bytes() else {}
+
+    store = FileStore(tmp_path, max_bytes=1024, screen=screen)
+    ref = store.store_bytes("doc", b"plain bytes", original_name="note.txt")
+    assert (tmp_path / ref.path).read_bytes() == b"plain bytes"
+    with pytest.raises(FileWithheldError) as withheld:
+        store.store_bytes("doc", b"MARK here", original_name="marked.txt")
+    assert withheld.value.found == {"marker": 1}
+    assert "field 'doc'" in str(withheld.value)
+    assert [(label, media) for label, _, media in seen] == [("doc", "text/plain"), ("doc", "text/plain")]
+    assert not any((tmp_path / SCREENING_FOLDER).iterdir())
+    assert not any(b"MARK" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_a_new_screened_store_removes_what_a_crash_left_in_the_screening_folder(tmp_path: Path) -> None:
+    folder = tmp_path / SCREENING_FOLDER
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".incoming-old", folder / ".incoming-new"
+    stale.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"another process is screening it")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    FileStore(tmp_path, max_bytes=1024)  # an unscreened store does not look there
+    assert stale.exists()
+    FileStore(tmp_path, max_bytes=1024, screen=lambda label, path, media: {})
+    assert not stale.exists()
+    assert fresh.exists()
+
+
+def test_an_unscreened_store_writes_in_the_labels_folder(tmp_path: Path) -> None:
+    ref = FileStore(tmp_path, max_bytes=1024).store_bytes("doc", b"x", original_name="x.txt")
+    assert ref.path.startswith("doc/")
+    assert not (tmp_path / SCREENING_FOLDER).exists()

@@ -17,6 +17,7 @@ from flagpipe.core.event_build import build_event
 from flagpipe.core.files import FileStore
 from flagpipe.core.gate import FlagGate
 from flagpipe.core.journal import FlagNotStoredError, Journal, new_owner_id
+from flagpipe.core.journal_lanes import STORING
 from flagpipe.core.lane import Lane
 from flagpipe.core.receipt import FlagDetails, FlagReceipt, check_details
 from flagpipe.core.redaction import RedactionRefusedError
@@ -115,7 +116,8 @@ class Flagger:
         ]
         try:
             journal.ensure_lanes([lane.name for lane in lanes])
-            journal.register_lanes(owner, {e.name: e.fingerprint() for e in loaded.chain})
+            fingerprints = {e.name: e.fingerprint() for e in loaded.chain}
+            journal.register_lanes(owner, {**fingerprints, STORING: loaded.storing_fingerprint()})
         except BaseException:
             journal.close()
             raise

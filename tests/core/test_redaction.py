@@ -231,3 +231,23 @@ def test_a_detector_of_files_that_fails_refuses_the_flag_and_says_which(tmp_path
         assert receipt.reason is not None
         assert f"redaction of field 'doc' failed: {message}" in receipt.reason
         assert b"hello" not in b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file())
+
+
+def test_processes_flagging_into_one_directory_must_agree_on_the_top_level_redaction(
+    tmp_path: Path, plugins: PluginHost
+) -> None:
+    from flagpipe.core.journal_records import LaneConflictError
+
+    plain = {"dir": str(tmp_path), "callbacks": [{"type": "csv"}]}
+    redacted = {**plain, "redact": {"detect": ["email"]}}
+    other_detectors = {**plain, "redact": {"detect": ["email", "phone"]}}
+    with Flagger(redacted, plugins=plugins) as first:
+        for config in (plain, other_detectors):
+            with pytest.raises(LaneConflictError, match="another top-level redact:"):
+                Flagger(config, plugins=plugins)
+        with Flagger(redacted, plugins=plugins) as same:
+            same.flag({"p": TEXT})
+        first.flag({"p": TEXT})
+    with Flagger(plain, plugins=plugins) as later:  # nobody redacts here any more: a new setting may start
+        assert later.callback_names == ("csv",)
+    assert b"jane@example.com" not in (tmp_path / "log.csv").read_bytes()

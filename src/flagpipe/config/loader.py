@@ -80,6 +80,18 @@ class LoadedConfig:
     #: Why the mode is what it is when neither the config nor ``FLAGPIPE_MODE`` set it (the Spaces default).
     mode_note: str | None = None
 
+    def storing_fingerprint(self) -> str:
+        """A digest of what happens to a flag before it is stored (the top-level ``redact:``, or ``none``).
+
+        Every process that flags into one directory must agree on it, so that one without the
+        redaction cannot store raw flags in a journal another keeps redacted.
+        """
+        if self.redactor is None:
+            return "none"
+        from flagpipe.core.lane import lane_fingerprint
+
+        return lane_fingerprint("redact", self.redactor.settings)
+
 
 def load_config(
     path: str | os.PathLike[str] | None = None,

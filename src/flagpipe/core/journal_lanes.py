@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flagpipe.journal")
 
+#: The registration, beside the lanes', of what a process does to flags before it stores them (its
+#: top-level ``redact:``): every live process storing into one journal must register the same.
+STORING = ":storing"
+
 
 class LaneRecords:
     """Lane bookkeeping, mixed into :class:`~flagpipe.core.journal.Journal`."""
@@ -58,7 +62,9 @@ class LaneRecords:
     def register_lanes(self, owner: str, fingerprints: dict[str, str]) -> None:
         """Record that ``owner`` delivers these lanes with these settings (fingerprints).
 
-        :raises LaneConflictError: a live process uses one of the lanes with different settings.
+        The name :data:`STORING` registers what ``owner`` does to flags before it stores them.
+
+        :raises LaneConflictError: a live process uses one of the lanes (or stores) with different settings.
         """
         with self._transaction() as db:
             owners = {r[0] for r in db.execute("SELECT DISTINCT owner FROM lane_users")}
@@ -67,6 +73,12 @@ class LaneRecords:
                 other = db.execute(
                     "SELECT owner FROM lane_users WHERE lane = ? AND fingerprint != ? LIMIT 1", (name, fingerprint)
                 ).fetchone()
+                if other is not None and name == STORING:
+                    raise LaneConflictError(
+                        f"the flags in {self.path} are stored with another top-level redact: by process {other[0]}:"
+                        " every process that flags into one directory must redact the same way (or not at all),"
+                        " or some flags would be stored unredacted. Use the same redact: block, or another dir:."
+                    )
                 if other is not None:
                     raise LaneConflictError(
                         f"callback {name!r} is already delivered from {self.path} with other settings"

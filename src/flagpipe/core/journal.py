@@ -49,6 +49,7 @@ from flagpipe.core.journal_records import (
 from flagpipe.core.journal_status import JournalStatus
 from flagpipe.core.journal_upkeep import UPKEEP_INTERVAL, JournalUpkeep
 from flagpipe.core.storable import check_event, freeze_event
+from flagpipe.core.turns import TURN, let_others_run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -318,7 +319,12 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
         with self._cache_lock:
             cached = [self._recent.get(s) for s, _, _ in rows]
         items: list[tuple[int, FlagEvent]] = []
+        decoded = 0
         for (s, event_id, body), event in zip(rows, cached, strict=True):
+            if event is None:
+                decoded += 1
+                if decoded % TURN == 0:
+                    let_others_run()  # parsing is the costly part: a flag() waiting meanwhile goes first
             try:
                 items.append((int(s), event if event is not None else self._decode(s, event_id, body)))
             except UndecodableEventError:

@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 import flagpipe
 from flagpipe.core.cells import encode_row, format_cell, neutralize
 from flagpipe.core.columns import csv_columns, names
+from flagpipe.core.turns import take_turns
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -89,7 +90,7 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         with self._lock, _classified():
             target: _CSVFile | None = None
             rows: list[tuple[str, list[str]]] = []
-            for event in events:
+            for event in take_turns(events):  # a flag() waiting for the interpreter lock need not wait for the batch
                 labels = event.field_names()
                 this = self._by_labels.get(labels)
                 if this is None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from flagpipe.core.turns import take_turns
 from flagpipe.plugins.webhook.chat import chat_headline, chat_quote
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def json_body(events: Sequence[FlagEvent], settings: WebhookSettings) -> dict[st
         "type": BATCH_TYPE,
         "timestamp": events[0].created_at.isoformat(),
         "schema_version": PAYLOAD_VERSION,
-        "data": {"events": [flag_data(e, settings) for e in events]},
+        "data": {"events": [flag_data(e, settings) for e in take_turns(events)]},
     }
 
 

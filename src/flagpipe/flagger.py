@@ -104,7 +104,7 @@ class Flagger:
         lanes = [
             Lane(
                 entry.name,
-                entry.build(),
+                entry.build(loaded.directory),
                 directory=loaded.directory,
                 journal=journal,
                 plugins=loaded.plugins,

@@ -241,6 +241,13 @@ def test_processes_flagging_into_one_directory_must_agree_on_the_top_level_redac
     plain = {"dir": str(tmp_path), "callbacks": [{"type": "csv"}]}
     redacted = {**plain, "redact": {"detect": ["email"]}}
     other_detectors = {**plain, "redact": {"detect": ["email", "phone"]}}
+    hashed = {**plain, "redact": {"detect": ["email"], "action": "hash", "key": KEY}}
+    other_key = {**plain, "redact": {"detect": ["email"], "action": "hash", "key": KEY.upper()}}
+    with (  # the key is secret, yet two keys are two settings
+        Flagger(hashed, plugins=plugins),
+        pytest.raises(LaneConflictError, match="another top-level redact:"),
+    ):
+        Flagger(other_key, plugins=plugins)
     with Flagger(redacted, plugins=plugins) as first:
         for config in (plain, other_detectors):
             with pytest.raises(LaneConflictError, match="another top-level redact:"):

@@ -54,16 +54,20 @@ class ChainEntry:
         plain = lane_fingerprint(self.type_name, self.settings)
         if self.redactor is None:
             return plain
-        return lane_fingerprint(f"{self.type_name}\n{plain}", self.redactor.settings)
+        return f"{plain}+{self.redactor.fingerprint()}"
 
-    def build(self) -> Callback[Any]:
-        """A new callback of this entry, wrapped to receive redacted copies when it has its own ``redact:``."""
+    def build(self, directory: Path | None = None) -> Callback[Any]:
+        """A new callback of this entry, wrapped to receive redacted copies when it has its own ``redact:``.
+
+        :param directory: the flagging directory, where a ``redact:`` with a detector of files finds
+            the events' files (else it learns it when the callback is set up).
+        """
         callback = self.callback_type.cls(self.settings)
         if self.redactor is None:
             return callback
         from flagpipe.core.redacting_callback import RedactingCallback
 
-        return RedactingCallback(callback, self.redactor)
+        return RedactingCallback(callback, self.redactor, directory=directory)
 
 
 @dataclass(frozen=True)
@@ -86,11 +90,7 @@ class LoadedConfig:
         Every process that flags into one directory must agree on it, so that one without the
         redaction cannot store raw flags in a journal another keeps redacted.
         """
-        if self.redactor is None:
-            return "none"
-        from flagpipe.core.lane import lane_fingerprint
-
-        return lane_fingerprint("redact", self.redactor.settings)
+        return "none" if self.redactor is None else self.redactor.fingerprint()
 
 
 def load_config(

@@ -40,7 +40,9 @@ _PATH_KEYS = ("path", "name")
 def normalize(name: str, value: Any, store: Callable[[Any], FileRef | str]) -> list[dict[str, Any]]:
     """The stored form of a conversation; files are handed to ``store``, which returns their reference.
 
-    ``store`` may return a text instead (a file that redaction withheld): the part becomes that text.
+    A file stored already (a :class:`FileRef`, or a mapping of one) is handed to ``store`` too, as
+    a :class:`FileRef`. ``store`` may return a text instead (a file that redaction withheld): the
+    part becomes that text.
 
     :raises ValueError: naming the field and the message, for a message without a role or content
         of a type that is neither text, a file nor a list of parts.
@@ -145,10 +147,9 @@ def _part(where: str, part: Any, store: Callable[[Any], FileRef | str]) -> dict[
 def _file_part(where: str, file: Any, store: Callable[[Any], FileRef | str]) -> dict[str, Any]:
     if isinstance(file, Mapping) and "sha256" in file:
         try:
-            ref = FileRef.model_validate(dict(file))
+            file = FileRef.model_validate(dict(file))  # stored already: ``store`` may still withhold it
         except ValueError as exc:
             raise ValueError(f"{where}: not a stored file reference: {exc}") from None
-        return {"type": "file", "file": ref.model_dump(mode="json")}
     if isinstance(file, Mapping):
         path = next((file[key] for key in _PATH_KEYS if file.get(key)), None)
         if path is None:

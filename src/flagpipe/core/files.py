@@ -88,8 +88,7 @@ class FileStore:
         self.max_bytes = max_bytes
         self.fsync = fsync
         self.screen = screen
-        if screen is not None:
-            _remove_stale(directory / SCREENING_FOLDER)
+        _remove_stale(directory / SCREENING_FOLDER)  # also when this config no longer screens
 
     def store_path(self, label: str, source: Path, *, original_name: str | None = None) -> FileRef:
         """Copy the file at ``source`` into the label's folder.
@@ -104,13 +103,26 @@ class FileStore:
         with source.open("rb") as handle:
             return self._store(label, handle, original_name or source.name)
 
-    def store_bytes(self, label: str, data: bytes, *, original_name: str) -> FileRef:
+    def store_bytes(self, label: str, data: bytes, *, original_name: str, media_type: str | None = None) -> FileRef:
         """Store raw bytes in the label's folder under ``original_name``.
 
+        :param media_type: the type the bytes were declared with (an upload's); else guessed from the name.
         :raises FileWithheldError: when the store's screen withholds the file.
         """
         self._check_size(label, len(data))
-        return self._store(label, _BytesReader(data), original_name)
+        return self._store(label, _BytesReader(data), original_name, media_type)
+
+    def screen_stored(self, label: str, ref: FileRef) -> None:
+        """Show the store's screen a file stored earlier that a new flag refers to (a chat message's file).
+
+        :raises FileWithheldError: when the screen withholds it; a file that is not there is not screened.
+        """
+        path = self.directory / ref.path
+        if self.screen is None or not path.is_file():
+            return
+        found = self.screen(label, path, ref.media_type or guess_media_type(path.name))
+        if found:
+            raise FileWithheldError(label, found)
 
     def _check_size(self, label: str, size: int) -> None:
         if size > self.max_bytes:
@@ -118,16 +130,21 @@ class FileStore:
                 f"field {label!r}: file of {size:,} bytes is larger than max_file_bytes ({self.max_bytes:,})"
             )
 
-    def _store(self, label: str, source: IO[bytes] | _BytesReader, original_name: str) -> FileRef:
+    def _store(
+        self, label: str, source: IO[bytes] | _BytesReader, original_name: str, media_type: str | None = None
+    ) -> FileRef:
         folder = self.directory / safe_component(label, fallback="field")
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
+        name = safe_component(PurePath(original_name).name, fallback="file")
+        media_type = media_type or guess_media_type(name)
         incoming = folder
         if self.screen is not None:  # unscreened bytes never sit in a label's folder
             incoming = self.directory / SCREENING_FOLDER
             incoming.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix=".incoming-")
+        suffix = PurePath(name).suffix[:16]  # a screen that looks at the suffix sees the real one
+        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix=".incoming-", suffix=suffix)
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -141,9 +158,8 @@ class FileStore:
                     out.flush()
                     os.fsync(out.fileno())
             sha = digest.hexdigest()
-            name = safe_component(PurePath(original_name).name, fallback="file")
             if self.screen is not None:
-                found = self.screen(label, tmp, guess_media_type(name))
+                found = self.screen(label, tmp, media_type)
                 if found:
                     raise FileWithheldError(label, found)
             target = folder / sha[:20] / name
@@ -160,7 +176,7 @@ class FileStore:
         return FileRef(
             path=target.relative_to(self.directory).as_posix(),
             original_name=original_name,
-            media_type=guess_media_type(name),
+            media_type=media_type,
             size=size,
             sha256=sha,
         )

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.callback import Callback, PermanentError
-from flagpipe.core.redaction import RedactionRefusedError
+from flagpipe.core.redaction import RedactionFailedError, RedactionRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,18 +28,18 @@ class RedactingCallback(Callback[Any]):
     An event that the redactor refuses (``action: drop``) is left out of that callback's batch and
     logged by id; the other callbacks and the journal still have it. The lane asks :meth:`drops`
     first, so such an event counts as skipped for this callback (the receipt says so), as an event
-    its ``when`` rule excludes does. A detector that fails makes the
-    delivery fail permanently (a dead letter for this callback), so nothing unredacted goes out.
+    its ``when`` rule excludes does. A scan that fails (a detector raises, a text times out) makes
+    the delivery fail permanently (a dead letter for this callback), so nothing unredacted goes out.
     """
 
-    def __init__(self, inner: Callback[Any], redactor: Redactor) -> None:
+    def __init__(self, inner: Callback[Any], redactor: Redactor, *, directory: Path | None = None) -> None:
         super().__init__(inner.settings)
         self.inner = inner
         self.redactor = redactor
         self.type_name = inner.type_name  # type: ignore[misc]  # the wrapped callback's type, per instance
         self.max_batch_size = inner.max_batch_size
         self.batch_interval = inner.batch_interval
-        self._directory: Path | None = None  # where the events' files are, for detectors of files
+        self._directory = directory  # where the events' files are, for detectors of files
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Set the wrapped callback up, and keep the flagging directory for scanning the events' files."""
@@ -52,10 +52,12 @@ class RedactingCallback(Callback[Any]):
             return False
         try:
             self.redactor.redact(event, directory=self._directory)
+        except RedactionFailedError:
+            return False  # deliver() meets the same failure and makes it a dead letter
         except RedactionRefusedError as exc:
             log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
             return True
-        except Exception:  # noqa: BLE001  # deliver() meets the same failure and makes it a dead letter
+        except Exception:  # noqa: BLE001  # as a failed scan
             return False
         return False
 
@@ -65,6 +67,8 @@ class RedactingCallback(Callback[Any]):
         for event in events:
             try:
                 batch.append(self.redactor.redact(event, directory=self._directory))
+            except RedactionFailedError as exc:
+                raise PermanentError(f"redaction failed, so nothing was sent: {exc}") from exc
             except RedactionRefusedError as exc:
                 log.info("flag %s is not sent to this %s callback: %s", event.id, self.type_name, exc)
             except Exception as exc:

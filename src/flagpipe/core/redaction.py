@@ -17,7 +17,13 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Any
+import io
+import mimetypes
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePath
+from typing import IO, TYPE_CHECKING, Any
 
 from flagpipe.core.chat import CHAT_KIND
 from flagpipe.core.detectors import Detector
@@ -25,8 +31,7 @@ from flagpipe.core.event import FILE_KINDS, FileRef
 from flagpipe.core.redact_scan import Found, Scanner, ScanTimeoutError, merge
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from pathlib import Path
+    from collections.abc import Iterator, Mapping
 
     from pydantic import JsonValue
 
@@ -41,7 +46,15 @@ TOKEN_DIGITS = 16
 
 
 class RedactionRefusedError(Exception):
-    """Redaction refused a flag (``action: drop``, or a scan that timed out); the message says why."""
+    """Redaction refused a flag (``action: drop``, or a scan that failed); the message says why."""
+
+
+class RedactionFailedError(RedactionRefusedError):
+    """A scan could not finish (it timed out, or a detector failed), so what it was given is refused.
+
+    A global block refuses the flag, as for a drop; a callback's block makes the delivery a dead
+    letter for that callback (a drop there only skips the callback).
+    """
 
 
 class UnknownDetectorError(ValueError):
@@ -207,28 +220,38 @@ class Redactor:
     def scan_file(self, path: Path, media_type: str | None, where: str) -> dict[str, int]:
         """What the block's detectors of files find in the file at ``path``: detector name to count.
 
-        :raises RedactionRefusedError: when the action is ``drop`` and something was found, or a
-            detector failed (redaction fails closed: nothing unscanned goes on).
+        A ZIP archive's members are scanned one by one (each from a temporary copy); a finding in
+        any of them counts for the archive, which is withheld whole.
+
+        :raises RedactionRefusedError: when the action is ``drop`` and something was found.
+        :raises RedactionFailedError: when a detector failed, or an archive is too large to open
+            (redaction fails closed: nothing unscanned goes on).
         """
         found: dict[str, int] = {}
-        for detector in self._file_detectors:
-            assert detector.scan_file is not None
-            try:
-                count = detector.scan_file(path, media_type)
-            except Exception as exc:  # noqa: BLE001  # any failure of a plugin's code refuses rather than leaks
-                raise RedactionRefusedError(
-                    f"redaction of {where} failed: detector {detector.name!r}: {type(exc).__name__}: {exc}"
-                ) from None
-            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                raise RedactionRefusedError(
-                    f"redaction of {where} failed: detector {detector.name!r} returned {count!r}, not a count"
-                )
-            if count:
-                found[detector.name] = count
+        for member, member_type in _members(path, media_type, where):
+            for detector in self._file_detectors:
+                count = self._run(detector, member, member_type, where)
+                if count:
+                    found[detector.name] = found.get(detector.name, 0) + count
         if found and self._action == "drop":
             names = ", ".join(f"{name} ({count})" for name, count in sorted(found.items()))
             raise RedactionRefusedError(f"redaction found {names} in the file of {where} and its action is drop")
         return found
+
+    @staticmethod
+    def _run(detector: Detector, path: Path, media_type: str | None, where: str) -> int:
+        assert detector.scan_file is not None
+        try:
+            count = detector.scan_file(path, media_type)
+        except Exception as exc:  # noqa: BLE001  # any failure of a plugin's code refuses rather than leaks
+            raise RedactionFailedError(
+                f"redaction of {where} failed: detector {detector.name!r}: {type(exc).__name__}: {exc}"
+            ) from None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise RedactionFailedError(
+                f"redaction of {where} failed: detector {detector.name!r} returned {count!r}, not a count"
+            )
+        return count
 
     def screen_file(self, label: str, path: Path, media_type: str | None) -> dict[str, int]:
         """For the file store: what makes the file of field ``label`` at ``path`` withheld (empty: store it).
@@ -267,7 +290,7 @@ class Redactor:
         try:
             spans = self.scan(text)
         except ScanTimeoutError as exc:
-            raise RedactionRefusedError(f"redaction of {where} failed: {exc}") from None
+            raise RedactionFailedError(f"redaction of {where} failed: {exc}") from None
         if not spans:
             return text
         places.append(where)
@@ -286,6 +309,13 @@ class Redactor:
             return username
         return None if mode == "drop" else self._hashed("username", username)
 
+    def fingerprint(self) -> str:
+        """A digest of the block's settings, its key included (as a keyed digest): equal blocks give equal ones."""
+        text = self.settings.model_dump_json()
+        if self._key is not None:  # the dump masks the key; two keys must still differ
+            text += hmac.new(self._key, b"flagpipe redaction fingerprint", hashlib.sha256).hexdigest()
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     # -- tokens ----------------------------------------------------------------------------------
 
     def token(self, name: str, value: str) -> str:
@@ -296,6 +326,54 @@ class Redactor:
         assert self._key is not None  # the settings refuse hash without a key
         digest = hmac.new(self._key, f"{name}\x00{value}".encode(), hashlib.sha256).hexdigest()
         return f"<{name}:{digest[:TOKEN_DIGITS]}>"
+
+
+#: Bounds on opening a ZIP archive to scan its members: beyond them, the scan fails closed.
+ARCHIVE_MEMBERS = 10_000
+ARCHIVE_BYTES = 1 << 30
+
+
+def _members(path: Path, media_type: str | None, where: str) -> Iterator[tuple[Path, str | None]]:
+    """The file itself, or for a ZIP archive each member, from a temporary copy beside it."""
+    if not zipfile.is_zipfile(path):
+        yield path, media_type
+        return
+    try:
+        with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(dir=path.parent) as folder:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            if len(infos) > ARCHIVE_MEMBERS or sum(info.file_size for info in infos) > ARCHIVE_BYTES:
+                raise RedactionFailedError(
+                    f"redaction of {where} failed: the archive holds more than {ARCHIVE_MEMBERS:,} files"
+                    f" or {ARCHIVE_BYTES:,} bytes, too many to scan"
+                )
+            for index, info in enumerate(infos):
+                name = PurePath(info.filename).name
+                copy = Path(folder) / f"{index}{PurePath(name).suffix[:16]}"
+                with archive.open(info) as source, copy.open("wb") as out:
+                    shutil.copyfileobj(_bounded(source, info.file_size), out)
+                yield copy, mimetypes.guess_type(name, strict=False)[0]
+                copy.unlink()
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:  # encrypted, damaged
+        raise RedactionFailedError(f"redaction of {where} failed: cannot open the archive: {exc}") from None
+
+
+class _bounded(io.RawIOBase):  # noqa: N801  # a read-only view, named like the function it stands for
+    """Reads at most ``limit`` bytes from ``source`` (a member whose header lies about its size stops there)."""
+
+    def __init__(self, source: IO[bytes], limit: int) -> None:
+        self._source = source
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._source.read(size)
+        self._left -= len(data)
+        return data
 
 
 def withheld_text(found: Mapping[str, int]) -> str:
@@ -313,8 +391,11 @@ def _merged(earlier: Any, counts: collections.Counter[str]) -> dict[str, JsonVal
 
 
 __all__ = [
+    "ARCHIVE_BYTES",
+    "ARCHIVE_MEMBERS",
     "METADATA_KEY",
     "TOKEN_DIGITS",
+    "RedactionFailedError",
     "RedactionRefusedError",
     "Redactor",
     "UnknownDetectorError",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.chat import CHAT_KIND, normalize
-from flagpipe.core.event import FILE_KINDS, FieldValue
+from flagpipe.core.event import FILE_KINDS, FieldValue, FileRef
 from flagpipe.core.event_build import trusted_field
 from flagpipe.core.files import FileWithheldError, guess_media_type, safe_component
 from flagpipe.core.kinds import FileUpload
@@ -17,7 +17,6 @@ from flagpipe.core.redaction import withheld_text
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from flagpipe.core.event import FileRef
     from flagpipe.core.files import FileStore
     from flagpipe.core.kinds import ValueKind
     from flagpipe.core.schema import FieldSpec
@@ -67,13 +66,7 @@ class ValueConverter:
             messages = normalize(name, value, lambda file: self._chat_file(name, file, withheld))
             return _field(name, role, kind, messages)
         if isinstance(value, (Path, bytes, bytearray, FileUpload)) or (kind in FILE_KINDS and value is not None):
-            try:
-                return self._file(name, value, kind, role)
-            except FileWithheldError as exc:
-                if withheld is None:
-                    raise
-                _count(withheld, exc.found)
-                return FieldValue(name=name, role=role, kind=kind or _withheld_kind(value))
+            return self._withholding(name, value, kind, role, withheld, kind or _withheld_kind(value))
         if value is None:
             return _field(name, role, kind or "text", None)
         if kind is None:
@@ -86,14 +79,29 @@ class ValueConverter:
                         "pass a str, number, bool, list, dict, bytes or path, or install a plugin "
                         "that registers a value kind for it"
                     )
-                return self._file(name, value, None, role)
+                return self._withholding(name, value, None, role, withheld, value_kind.kind)
         return _field(name, role, kind, _coerce(name, value, kind))
 
+    def _withholding(
+        self, name: str, value: Any, kind: str | None, role: Any, withheld: dict[str, int] | None, fallback: str
+    ) -> FieldValue:
+        """:meth:`_file`, or, when the store's screen withholds the file, the field without it (kind ``fallback``)."""
+        try:
+            return self._file(name, value, kind, role)
+        except FileWithheldError as exc:
+            if withheld is None:
+                raise
+            _count(withheld, exc.found)
+            return FieldValue(name=name, role=role, kind=fallback)
+
     def _chat_file(self, name: str, file: Any, withheld: dict[str, int] | None) -> FileRef | str:
-        """A chat message's file stored, or, when the screen withholds it, the text that stands for it."""
+        """A chat message's file stored (or, already stored, screened), or the text that stands for it when withheld."""
         if isinstance(file, str):
             file = Path(file)
         try:
+            if isinstance(file, FileRef):
+                self.files.screen_stored(name, file)
+                return file
             stored = self._file(name, file, "file", "input").file
         except FileWithheldError as exc:
             if withheld is None:
@@ -118,9 +126,7 @@ class ValueConverter:
             ref = self.files.store_bytes(name, data, original_name=label + sniff_suffix(data))
         elif isinstance(value, FileUpload):
             original = safe_component(value.name, fallback=label + sniff_suffix(value.data))
-            ref = self.files.store_bytes(name, value.data, original_name=original)
-            if value.media_type:
-                ref = ref.model_copy(update={"media_type": value.media_type})
+            ref = self.files.store_bytes(name, value.data, original_name=original, media_type=value.media_type)
         else:
             value_kind = self._value_kind(value)
             if value_kind is None:
@@ -129,9 +135,8 @@ class ValueConverter:
                     f"got {type(value).__name__}"
                 )
             encoded = value_kind.encode(value)
-            ref = self.files.store_bytes(name, encoded.data, original_name=label + encoded.suffix)
-            if encoded.media_type:
-                ref = ref.model_copy(update={"media_type": encoded.media_type})
+            original = label + encoded.suffix
+            ref = self.files.store_bytes(name, encoded.data, original_name=original, media_type=encoded.media_type)
             kind = kind or encoded.kind or value_kind.kind
         return FieldValue(name=name, role=role, kind=kind or kind_of_media(ref.media_type), file=ref)
 
@@ -142,7 +147,8 @@ def _withheld_kind(value: Any) -> str:
         return kind_of_media(value.media_type or guess_media_type(value.name))
     if isinstance(value, (str, Path)):
         return kind_of_media(guess_media_type(Path(value).name))
-    return kind_of_media(guess_media_type("x" + sniff_suffix(value)) if isinstance(value, bytes) else None)
+    data = bytes(value) if isinstance(value, (bytes, bytearray)) else b""
+    return kind_of_media(guess_media_type("x" + sniff_suffix(data)) if data else None)
 
 
 def _count(withheld: dict[str, int], found: dict[str, int]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import pytest
 from PIL import Image
 
 from flagpipe import FieldSpec, Flagger
@@ -60,11 +62,11 @@ class TestImageLocationContract(DetectorContract):
     ]
 
 
-def test_a_file_of_another_media_type_is_not_opened(tmp_path: Path) -> None:
+def test_pillow_decides_by_the_content_whatever_the_media_type(tmp_path: Path) -> None:
     path = written(tmp_path, "beach.jpg", LOCATED)
     assert image_location(path, "image/jpeg") == 1
-    assert image_location(path, None) == 1  # no media type: Pillow decides by the content
-    assert image_location(path, "text/plain") == 0
+    assert image_location(path, None) == 1
+    assert image_location(path, "text/plain") == 1  # a photo named like a text file is still a photo
 
 
 def test_an_image_that_cannot_be_read_refuses_the_flag(tmp_path: Path, plugins: PluginHost) -> None:
@@ -175,3 +177,140 @@ def test_a_callbacks_own_redaction_withholds_the_photo_from_that_callback_only(
     assert event.field("photo").file.sha256.encode() not in body  # type: ignore[union-attr]
     assert b"beach.jpg" not in body
     assert "image_location" in json.dumps(sent)
+
+
+def test_the_content_decides_not_the_name_or_the_declared_type(tmp_path: Path, plugins: PluginHost) -> None:
+    from flagpipe.core.kinds import FileUpload
+
+    renamed = written(tmp_path / "uploads", "beach.txt", LOCATED)
+    with Flagger(config(tmp_path / "flags", {"detect": ["image_location"]}), plugins=plugins) as flagger:
+        flagger.flag({"upload": FileUpload(LOCATED, "beach.txt", "image/jpeg"), "path": renamed})
+        (event,) = flagger.latest(1)
+    assert event.field("upload").file is None and event.field("path").file is None
+    assert event.metadata["redacted"] == {"image_location": 2}
+    assert LOCATED not in all_bytes(tmp_path / "flags")
+
+
+def test_images_pillow_cannot_read_are_refused_and_other_files_pass(tmp_path: Path, plugins: PluginHost) -> None:
+    uploads = tmp_path / "uploads"
+    heic = written(uploads, "IMG_0001.heic", b"\x00\x00\x00\x18ftypheic" + LOCATED)  # no pillow-heif here
+    prefixed = written(uploads, "beach.jpg", b"junk before it!!" + LOCATED)
+    drawing = written(uploads, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    with Flagger(config(tmp_path / "flags", {"detect": ["image_location"]}), plugins=plugins) as flagger:
+        for path, media_type in ((heic, "image/heic"), (prefixed, "image/jpeg")):
+            receipt = flagger.flag({"photo": path})
+            assert not receipt.stored
+            assert receipt.reason is not None
+            assert f"cannot read this {media_type} file to look for a position" in receipt.reason
+        assert flagger.flag({"photo": drawing}).stored
+        (event,) = flagger.latest(5)
+    assert event.field("photo").file is not None
+    assert LOCATED not in all_bytes(tmp_path / "flags")
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    """A ZIP archive at ``path`` holding ``members`` (name to bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_an_archive_is_scanned_member_by_member_and_withheld_whole(tmp_path: Path, plugins: PluginHost) -> None:
+    uploads = tmp_path / "uploads"
+    mixed = zipped(uploads / "holiday.zip", {"plain.jpg": PLAIN, "trip/beach.jpg": LOCATED, "notes.txt": b"hi"})
+    clean = zipped(uploads / "clean.zip", {"plain.jpg": PLAIN, "notes.txt": b"hi"})
+    with Flagger(config(tmp_path / "flags", {"detect": ["image_location"]}), plugins=plugins) as flagger:
+        flagger.flag({"files": mixed})
+        flagger.flag({"files": clean})
+        withheld, kept = flagger.latest(2)
+    assert withheld.field("files").file is None
+    assert withheld.metadata["redacted"] == {"image_location": 1}
+    assert kept.field("files").file is not None
+    assert mixed.read_bytes() not in all_bytes(tmp_path / "flags")
+    assert not any((tmp_path / "flags" / SCREENING_FOLDER).iterdir()), "the members' copies are gone"
+
+
+def test_gradio_multiple_files_are_zipped_then_screened(tmp_path: Path, plugins: PluginHost) -> None:
+    from flagpipe.integrations.gradio.values import zip_files
+
+    uploads = tmp_path / "uploads"
+    scratch: list[Path] = []
+    archive = zip_files("gallery", [written(uploads, "a.jpg", PLAIN), written(uploads, "b.jpg", LOCATED)], scratch)
+    with Flagger(config(tmp_path / "flags", {"detect": ["image_location"]}), plugins=plugins) as flagger:
+        flagger.setup([FieldSpec("gallery", kind="file")])
+        assert flagger.flag({"gallery": archive}).stored
+        (event,) = flagger.latest(1)
+    assert event.field("gallery").file is None
+    assert event.metadata["redacted"] == {"image_location": 1}
+
+
+def test_an_archive_too_large_to_scan_is_refused(
+    tmp_path: Path, plugins: PluginHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flagpipe.core.redaction
+
+    monkeypatch.setattr(flagpipe.core.redaction, "ARCHIVE_MEMBERS", 1)  # a small bound, instead of 10,000 files
+    archive = zipped(tmp_path / "uploads" / "two.zip", {"a.jpg": PLAIN, "b.jpg": PLAIN})
+    with Flagger(config(tmp_path / "flags", {"detect": ["image_location"]}), plugins=plugins) as flagger:
+        receipt = flagger.flag({"files": archive})
+    assert not receipt.stored
+    assert receipt.reason is not None and "the archive holds more than 1 files" in receipt.reason
+
+
+def test_an_undeclared_image_object_is_screened_once_encoded(tmp_path: Path, plugins: PluginHost) -> None:
+    """A PIL image is stored through the images value kind (as PNG, without EXIF), and screened like any file."""
+    from flagpipe import Detector
+    from flagpipe.testing import DetectorPlugin
+
+    every_png = Detector("png", scan_file=lambda path, media_type: int(media_type == "image/png"))
+    image = Image.open(io.BytesIO(LOCATED))
+    image.load()
+    with plugins.registered(DetectorPlugin(every_png)):
+        for detect, kept in ((["image_location"], True), (["png"], False)):
+            with Flagger(config(tmp_path / detect[0], {"detect": detect}), plugins=plugins) as flagger:
+                receipt = flagger.flag({"pic": image})
+                (event,) = flagger.latest(1)
+            assert receipt.stored, detect
+            assert (event.field("pic").file is not None) == kept, detect  # re-encoding dropped the EXIF
+            assert event.field("pic").kind == "image"
+
+
+def test_a_chat_part_that_refers_to_a_stored_file_is_screened(tmp_path: Path, plugins: PluginHost) -> None:
+    flags = tmp_path / "flags"
+    with Flagger(config(flags, {"username": "drop"}), plugins=plugins) as plain:  # stored before image_location
+        plain.flag({"photo": written(tmp_path / "uploads", "beach.jpg", LOCATED)})
+        (earlier,) = plain.latest(1)
+    stored = earlier.field("photo").file
+    assert stored is not None
+    conversation = [{"role": "user", "content": [{"type": "file", "file": stored.model_dump(mode="json")}]}]
+    with Flagger(config(flags, {"detect": ["image_location"], "username": "drop"}), plugins=plugins) as flagger:
+        flagger.setup([FieldSpec("chat", kind="chat")])
+        flagger.flag({"chat": conversation})
+        event = flagger.latest(1)[0]
+    assert event.field("chat").value == [{"role": "user", "content": [{"type": "text", "text": "<image_location>"}]}]
+
+
+def test_a_failing_scan_in_a_callbacks_block_is_a_dead_letter_for_that_callback(
+    tmp_path: Path, plugins: PluginHost
+) -> None:
+    broken = written(tmp_path / "uploads", "broken.jpg", b"\xff\xd8\xff\xe0 not a jpeg after all")
+    redacted_csv = {"type": "csv", "redact": {"detect": ["image_location"]}}
+    chain = {"callbacks": [redacted_csv], "delivery": {"mode": "inline"}}
+    with Flagger({"dir": str(tmp_path / "flags"), **chain}, plugins=plugins) as flagger:
+        receipt = flagger.flag({"photo": broken})
+        assert flagger.journal is not None
+        (dead,) = flagger.journal.dead_letters("csv")
+    assert receipt.stored and receipt.delivered == () and set(receipt.failed) == {"csv"}
+    assert "detector 'image_location'" in receipt.failed["csv"]
+    assert dead.event_id == receipt.id
+
+
+def test_a_callbacks_drop_skips_it_from_the_first_flag(tmp_path: Path, plugins: PluginHost) -> None:
+    located = written(tmp_path / "uploads", "beach.jpg", LOCATED)
+    dropping = {"type": "csv", "redact": {"detect": ["image_location"], "action": "drop"}}
+    chain = {"callbacks": [dropping], "delivery": {"mode": "inline"}}
+    with Flagger({"dir": str(tmp_path / "flags"), **chain}, plugins=plugins) as flagger:
+        receipts = [flagger.flag({"photo": located}) for _ in range(2)]
+    assert [(r.delivered, r.skipped) for r in receipts] == [((), ("csv",)), ((), ("csv",))]

@@ -13,23 +13,29 @@ if TYPE_CHECKING:
 #: The EXIF sub-directory of GPS tags, and the tags in it that locate a photo (latitude and longitude).
 _GPS_IFD = 0x8825
 _POSITION_TAGS = (1, 2, 3, 4)
+#: Images that hold no EXIF metadata and that Pillow does not read: passed, not refused.
+_WITHOUT_EXIF = frozenset({"image/svg+xml", "image/x-icon", "image/vnd.microsoft.icon"})
 
 
 def image_location(path: Path, media_type: str | None) -> int:
     """1 when the file is an image whose EXIF metadata holds a GPS position, else 0.
 
-    Files whose media type says they are not images are not opened; a file Pillow cannot read as an
-    image is not one. What Pillow refuses as a decompression bomb fails the scan (closed).
+    Pillow decides what the file is by its content, whatever its name or declared type says. A file
+    said to be an image (by its media type) that Pillow cannot read, such as a HEIC photo without
+    the ``pillow-heif`` plugin or a damaged JPEG, might still carry a position: the scan fails
+    (closed), as it does for what Pillow refuses as a decompression bomb.
+
+    :raises ValueError: for an image Pillow cannot read.
     """
-    if media_type is not None and not media_type.startswith("image/"):
-        return 0
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             exif = image.getexif()
     except UnidentifiedImageError:
-        return 0
+        if media_type is not None and media_type.startswith("image/") and media_type not in _WITHOUT_EXIF:
+            raise ValueError(f"cannot read this {media_type} file to look for a position") from None
+        return 0  # not an image
     gps = exif.get_ifd(_GPS_IFD)
     return 1 if any(tag in gps for tag in _POSITION_TAGS) else 0
 

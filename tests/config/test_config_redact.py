@@ -30,7 +30,7 @@ def test_an_unknown_detector_names_its_line_and_the_known_ones(write_config, pro
     )
     (message,) = problems(path)
     assert message.startswith("flagging.yaml:4 redact.detect[1]: unknown detector 'passport'; registered detectors: ")
-    assert "credit_card, email, iban, ip, phone, secret, url_credentials" in message
+    assert "credit_card, email, iban, image_location, ip, phone, secret, url_credentials" in message
 
 
 def test_bad_detector_options_name_their_line(write_config, problems) -> None:

@@ -52,3 +52,21 @@ def test_an_unscreened_store_writes_in_the_labels_folder(tmp_path: Path) -> None
     ref = FileStore(tmp_path, max_bytes=1024).store_bytes("doc", b"x", original_name="x.txt")
     assert ref.path.startswith("doc/")
     assert not (tmp_path / SCREENING_FOLDER).exists()
+
+
+def test_a_reference_to_a_stored_file_must_match_it(tmp_path: Path) -> None:
+    store = FileStore(tmp_path, max_bytes=1024)
+    ref = store.store_bytes("doc", b"flagged bytes", original_name="note.txt")
+    store.check_stored("doc", ref)  # the real thing passes
+    (tmp_path / ".flagpipe").mkdir()
+    (tmp_path / ".flagpipe" / "journal.sqlite3").write_bytes(b"every flag")
+    journal = ref.model_copy(update={"path": ".flagpipe/journal.sqlite3"})
+    for forged, problem in (
+        (journal, "is not in a field's folder"),
+        (ref.model_copy(update={"path": "doc/0123/elsewhere.txt"}), "is not a stored file"),
+        (ref.model_copy(update={"sha256": "0" * 64}), "does not have the size and SHA-256"),
+        (ref.model_copy(update={"size": ref.size + 1}), "does not have the size and SHA-256"),
+    ):
+        with pytest.raises(ValueError, match=problem) as refused:
+            store.check_stored("doc", forged)
+        assert "field 'doc'" in str(refused.value)

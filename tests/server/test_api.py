@@ -263,3 +263,31 @@ async def test_readiness_fails_while_a_callback_is_disabled(client):
     response = await client.get("/readyz")
     assert response.status_code == 503 and "csv is disabled" in response.text
     assert WRITER not in response.text
+
+
+async def test_a_chat_cannot_refer_to_a_file_that_was_never_flagged(make_client, tmp_path):
+    """A stored-file reference from outside must match a stored file: not the journal, not a guess."""
+    from flagpipe.server import app
+
+    config = __import__("tests.server.conftest", fromlist=["collector_config"]).collector_config(tmp_path)
+    config["fields"] = [{"name": "chat", "kind": "chat"}]
+    api = app(config)
+    journal = {"path": ".flagpipe/journal.sqlite3", "sha256": "0" * 64, "size": 1}
+    guessed = {"path": "chat/0123456789abcdef0123/a.png", "sha256": "0" * 64, "size": 1}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as c:
+            answers = [
+                await c.post(
+                    "/v1/flags",
+                    json={"values": {"chat": [{"role": "user", "content": [{"type": "file", "file": ref}]}]}},
+                    headers=auth(),
+                )
+                for ref in (journal, guessed)
+            ]
+    finally:
+        api.state.flagpipe.close()
+    for response, problem in zip(answers, ("is not in a field's folder", "is not a stored file"), strict=True):
+        assert response.status_code == 422, response.text
+        assert problem in response.text
+    log = tmp_path / "flagged" / "log.csv"
+    assert not log.exists() or len(log.read_text().splitlines()) == 1  # the header at most

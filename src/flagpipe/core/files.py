@@ -112,17 +112,31 @@ class FileStore:
         self._check_size(label, len(data))
         return self._store(label, _BytesReader(data), original_name, media_type)
 
-    def screen_stored(self, label: str, ref: FileRef) -> None:
-        """Show the store's screen a file stored earlier that a new flag refers to (a chat message's file).
+    def check_stored(self, label: str, ref: FileRef) -> None:
+        """Check a reference to a file stored earlier that a new flag carries (a chat message's file).
 
-        :raises FileWithheldError: when the screen withholds it; a file that is not there is not screened.
+        The reference must name a file this store could have written (not one in a dot folder such
+        as the journal's ``.flagpipe``), which exists with the size and SHA-256 it claims; then the
+        store's screen sees it as it sees a new file. So a flag sent from outside cannot make a sink
+        send the journal, or any other file, that was never flagged.
+
+        :raises ValueError: naming the field, for a reference that matches no stored file.
+        :raises FileWithheldError: when the screen withholds the file.
         """
         path = self.directory / ref.path
-        if self.screen is None or not path.is_file():
-            return
-        found = self.screen(label, path, ref.media_type or guess_media_type(path.name))
-        if found:
-            raise FileWithheldError(label, found)
+        problem = None
+        if ref.path.split("/")[0].startswith("."):
+            problem = "is not in a field's folder"
+        elif not path.is_file() or path.is_symlink():
+            problem = "is not a stored file"
+        elif path.stat().st_size != ref.size or _sha256(path) != ref.sha256:
+            problem = "does not have the size and SHA-256 the reference gives"
+        if problem is not None:
+            raise ValueError(f"field {label!r}: the stored file {ref.path!r} {problem} in the flagging directory")
+        if self.screen is not None:
+            found = self.screen(label, path, ref.media_type or guess_media_type(path.name))
+            if found:
+                raise FileWithheldError(label, found)
 
     def _check_size(self, label: str, size: int) -> None:
         if size > self.max_bytes:
@@ -180,6 +194,14 @@ class FileStore:
             size=size,
             sha256=sha,
         )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in _chunks(handle):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _remove_stale(folder: Path) -> None:

@@ -95,12 +95,12 @@ class ValueConverter:
             return FieldValue(name=name, role=role, kind=fallback)
 
     def _chat_file(self, name: str, file: Any, withheld: dict[str, int] | None) -> FileRef | str:
-        """A chat message's file stored (or, already stored, screened), or the text that stands for it when withheld."""
+        """A chat message's file stored (or, stored already, checked), or the text that stands for it when withheld."""
         if isinstance(file, str):
             file = Path(file)
         try:
             if isinstance(file, FileRef):
-                self.files.screen_stored(name, file)
+                self.files.check_stored(name, file)
                 return file
             stored = self._file(name, file, "file", "input").file
         except FileWithheldError as exc:

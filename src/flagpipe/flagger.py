@@ -24,7 +24,7 @@ from flagpipe.core.redaction import RedactionRefusedError
 from flagpipe.core.retention import PurgeReport, purge
 from flagpipe.core.schema import FieldSpec, FlagSchema, as_schema
 from flagpipe.core.storable import checked_metadata
-from flagpipe.core.values import ValueConverter
+from flagpipe.core.values import Intake, PathCheck, ValueConverter
 
 log = logging.getLogger("flagpipe")
 
@@ -237,25 +237,27 @@ class Flagger:
         event_id: str | None = None,
         created_at: datetime | None = None,
         app: str | None = None,
+        paths: PathCheck | None = None,
     ) -> FlagReceipt:
         """Flag a sample; ``event_id`` and ``created_at`` set an imported event's own (``import-gradio``).
 
         ``app`` names the app the flag came from when it is not this Flagger's (``flagpipe serve``).
+        ``paths`` checks each value given as a local path before it is read, for values that come
+        from outside (a browser, an HTTP client): see :func:`flagpipe.core.values.no_local_paths`.
         """
         given = {"id": event_id, "created_at": created_at, "app": app or self.config.app}
         with self._gate.admit():
-            return self._store(values, mode, details, given)
+            return self._store(values, mode, details, given, Intake(paths=paths))
 
     def _store(
-        self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any]
+        self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any], intake: Intake
     ) -> FlagReceipt:
         check_details("flag" if mode == "manual" else "record", details)
         stored_option = resolve_option(self.options, details.get("option"))
         if self.mode == "never":
             return FlagReceipt(None, False, reason="flagging mode is never")
-        withheld: dict[str, int] = {}  # what redaction found in files it kept out of the flag
         try:
-            fields = self._fields(values, withheld)
+            fields = self._fields(values, intake)
         except OSError as exc:
             if exc.errno not in _STORAGE_ERRNOS:
                 raise  # a problem with the value itself, such as a missing input file
@@ -277,7 +279,7 @@ class Flagger:
         event = self.plugins.prepare_event(event)
         if self._loaded.redactor is not None:  # the config's redact: nothing it finds is stored
             try:
-                event = self._loaded.redactor.redact(event, withheld=withheld)
+                event = self._loaded.redactor.redact(event, withheld=intake.withheld)
             except RedactionRefusedError as refused:
                 return FlagReceipt(None, False, reason=f"not stored: {refused}")
         if self.plugins.should_drop(event):
@@ -287,17 +289,17 @@ class Flagger:
         self._gate.count_stored()
         return self._dispatcher.submit(seq, event).receipt(event.id)  # never raises: the flag is stored
 
-    def _fields(self, values: Mapping[str, Any], withheld: dict[str, int]) -> tuple[Any, ...]:
+    def _fields(self, values: Mapping[str, Any], intake: Intake) -> tuple[Any, ...]:
         schema = self._schema
         convert = self._converter.convert
         if schema is None:
-            return tuple(convert(str(n), v, None, withheld=withheld) for n, v in values.items())
+            return tuple(convert(str(n), v, None, intake) for n, v in values.items())
         unknown = [n for n in values if schema.get(str(n)) is None]
         if unknown:
             raise ValueError(
                 f"unknown field(s) {', '.join(map(repr, unknown))}; declared fields: {', '.join(schema.names)}"
             )
-        return tuple(convert(f.name, values.get(f.name), f, withheld=withheld) for f in schema.fields)
+        return tuple(convert(f.name, values.get(f.name), f, intake) for f in schema.fields)
 
     # -- reading back and closing --------------------------------------------------------------
 

@@ -291,3 +291,40 @@ async def test_a_chat_cannot_refer_to_a_file_that_was_never_flagged(make_client,
         assert problem in response.text
     log = tmp_path / "flagged" / "log.csv"
     assert not log.exists() or len(log.read_text().splitlines()) == 1  # the header at most
+
+
+async def test_no_value_is_read_from_a_path_on_the_server_and_chat_files_come_inline(make_client, tmp_path):
+    """A string is never a server path (not /etc/passwd, not /proc/self/environ); chat files come as base64."""
+    from flagpipe.server import app
+
+    config = __import__("tests.server.conftest", fromlist=["collector_config"]).collector_config(tmp_path)
+    config["fields"] = [{"name": "shot", "kind": "image"}, {"name": "conv", "kind": "chat"}]
+    api = app(config)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x02" * 16
+    inline_part = {"type": "file", "file": {"data": base64.b64encode(png).decode(), "name": "x.png"}}
+    bodies = {
+        "path": {"values": {"shot": "/etc/passwd"}},
+        "environ": {"values": {"shot": "/proc/self/environ"}},
+        "missing": {"values": {"shot": "/nonexistent/file"}},
+        "chat path": {"values": {"conv": [{"role": "user", "content": {"path": "/etc/hostname"}}]}},
+        "chat name": {
+            "values": {"conv": [{"role": "user", "content": [{"type": "file", "file": {"name": "/etc/group"}}]}]}
+        },
+        "bad base64": {"values": {"conv": [{"role": "user", "content": [{"type": "file", "file": {"data": "***"}}]}]}},
+        "inline": {"values": {"conv": [{"role": "user", "content": ["look", inline_part]}]}},
+    }
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as c:
+            answers = {name: await c.post("/v1/flags", json=body, headers=auth()) for name, body in bodies.items()}
+            (event,) = api.state.flagpipe.flagger.latest(5)
+    finally:
+        api.state.flagpipe.close()
+    for name in ("path", "environ", "missing", "chat path", "chat name"):
+        assert answers[name].status_code == 422, name
+        assert "not as a path on the server" in answers[name].text, name
+    assert answers["bad base64"].status_code == 422
+    assert answers["bad base64"].json()["problems"][0]["loc"] == ["values", "conv", 0, "content", 0, "file", "data"]
+    assert answers["inline"].status_code == 202, answers["inline"].text
+    stored = event.field("conv").value[0]["content"][1]["file"]
+    assert (tmp_path / "flagged" / stored["path"]).read_bytes() == png
+    assert not list((tmp_path / "flagged").rglob("passwd")) and not list((tmp_path / "flagged").rglob("environ"))

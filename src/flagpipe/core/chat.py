@@ -176,7 +176,8 @@ def message_text(message: Mapping[str, Any]) -> str:
             texts.append(str(part))
         elif part.get("type") == "file":
             file = part.get("file") or {}
-            texts.append(f"[file: {file.get('original_name') or file.get('path') or '?'}]")
+            name = file.get("original_name") or file.get("path") if isinstance(file, Mapping) else file
+            texts.append(f"[file: {name or '?'}]")
         else:
             texts.append(str(part.get("text") or ""))
     return "\n".join(texts)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,40 @@ def sniff_suffix(data: bytes) -> str:
     return ".bin"
 
 
+#: Decides whether a value given as a local path may be read: given the field's name and the path
+#: as it came (text, or a ``Path`` object made by code), returns the path to read, or raises
+#: ``ValueError`` naming the field.
+PathCheck = Callable[[str, "str | Path"], Path]
+
+#: How many files one flag may carry in its chat messages (each is stored or checked).
+MAX_CHAT_FILES = 1000
+
+
+def no_local_paths(name: str, path: str | Path) -> Path:
+    """A :data:`PathCheck` for flags from outside (``flagpipe serve``): no file is read from this machine."""
+    raise ValueError(
+        f"field {name!r}: a file must be sent as the file itself (base64 or a multipart part), "
+        "not as a path on the server"
+    )
+
+
+@dataclass
+class Intake:
+    """What one flag's conversion keeps: where its values may come from, and what redaction withheld.
+
+    :param paths: checks every value given as a local path before it is read (None: any path,
+        for values from the app's own code).
+    """
+
+    paths: PathCheck | None = None
+    #: What the file store's screen found in files it withheld, detector name to count.
+    withheld: dict[str, int] = dataclass_field(default_factory=dict)
+    #: Stored-file references checked already in this flag (each is checked once).
+    checked: set[tuple[str, int, str]] = dataclass_field(default_factory=set)
+    #: How many chat files this flag carried so far.
+    chat_files: int = 0
+
+
 class ValueConverter:
     """Builds :class:`FieldValue` items from raw values, declared fields and registered value kinds."""
 
@@ -50,23 +87,21 @@ class ValueConverter:
         self.files = files
         self.value_kinds = tuple(value_kinds)
 
-    def convert(
-        self, name: str, value: Any, declared: FieldSpec | None, *, withheld: dict[str, int] | None = None
-    ) -> FieldValue:
+    def convert(self, name: str, value: Any, declared: FieldSpec | None, intake: Intake | None = None) -> FieldValue:
         """Convert one value; raise ``ValueError`` or ``TypeError`` naming the field on bad input.
 
-        :param withheld: where to count what the file store's screen found in a file it withheld
-            (the field is then left without its file); None lets :class:`FileWithheldError` out.
+        :param intake: the flag's conversion state (see :class:`Intake`); without one, any local
+            path is read and a file the store's screen withholds raises :class:`FileWithheldError`.
         """
         if not name.strip():
             raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
         kind = declared.kind if declared else None
         if kind == CHAT_KIND and value is not None:
-            messages = normalize(name, value, lambda file: self._chat_file(name, file, withheld))
+            messages = normalize(name, value, lambda file: self._chat_file(name, file, intake))
             return _field(name, role, kind, messages)
         if isinstance(value, (Path, bytes, bytearray, FileUpload)) or (kind in FILE_KINDS and value is not None):
-            return self._withholding(name, value, kind, role, withheld, kind or _withheld_kind(value))
+            return self._withholding(name, value, kind, role, intake, kind or _withheld_kind(value))
         if value is None:
             return _field(name, role, kind or "text", None)
         if kind is None:
@@ -79,34 +114,44 @@ class ValueConverter:
                         "pass a str, number, bool, list, dict, bytes or path, or install a plugin "
                         "that registers a value kind for it"
                     )
-                return self._withholding(name, value, None, role, withheld, value_kind.kind)
+                return self._withholding(name, value, None, role, intake, value_kind.kind)
         return _field(name, role, kind, _coerce(name, value, kind))
 
     def _withholding(
-        self, name: str, value: Any, kind: str | None, role: Any, withheld: dict[str, int] | None, fallback: str
+        self, name: str, value: Any, kind: str | None, role: Any, intake: Intake | None, fallback: str
     ) -> FieldValue:
         """:meth:`_file`, or, when the store's screen withholds the file, the field without it (kind ``fallback``)."""
         try:
-            return self._file(name, value, kind, role)
+            return self._file(name, value, kind, role, intake)
         except FileWithheldError as exc:
-            if withheld is None:
+            if intake is None:
                 raise
-            _count(withheld, exc.found)
+            _count(intake.withheld, exc.found)
             return FieldValue(name=name, role=role, kind=fallback)
 
-    def _chat_file(self, name: str, file: Any, withheld: dict[str, int] | None) -> FileRef | str:
+    def _chat_file(self, name: str, file: Any, intake: Intake | None) -> FileRef | str:
         """A chat message's file stored (or, stored already, checked), or the text that stands for it when withheld."""
-        if isinstance(file, str):
+        if intake is not None and intake.paths is not None and isinstance(file, (str, Path)):
+            file = intake.paths(name, file)
+        elif isinstance(file, str):
             file = Path(file)
+        if intake is not None:
+            intake.chat_files += 1
+            if intake.chat_files > MAX_CHAT_FILES:
+                raise ValueError(f"field {name!r} (chat): more than {MAX_CHAT_FILES:,} files in one conversation")
         try:
             if isinstance(file, FileRef):
-                self.files.check_stored(name, file)
+                key = (file.path, file.size, file.sha256)
+                if intake is None or key not in intake.checked:
+                    self.files.check_stored(name, file)
+                    if intake is not None:
+                        intake.checked.add(key)
                 return file
-            stored = self._file(name, file, "file", "input").file
+            stored = self._file(name, file, "file", "input", intake).file
         except FileWithheldError as exc:
-            if withheld is None:
+            if intake is None:
                 raise
-            _count(withheld, exc.found)
+            _count(intake.withheld, exc.found)
             return withheld_text(exc.found)
         assert stored is not None
         return stored
@@ -117,10 +162,11 @@ class ValueConverter:
                 return value_kind
         return None
 
-    def _file(self, name: str, value: Any, kind: str | None, role: Any) -> FieldValue:
+    def _file(self, name: str, value: Any, kind: str | None, role: Any, intake: Intake | None) -> FieldValue:
         label = safe_component(name, fallback="field")
         if isinstance(value, (str, Path)):
-            ref = self.files.store_path(name, Path(value))
+            path = intake.paths(name, value) if intake is not None and intake.paths is not None else Path(value)
+            ref = self.files.store_path(name, path)
         elif isinstance(value, (bytes, bytearray)):
             data = bytes(value)
             ref = self.files.store_bytes(name, data, original_name=label + sniff_suffix(data))

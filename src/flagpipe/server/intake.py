@@ -13,10 +13,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from flagpipe.config.model import resolve_option
+from flagpipe.core.chat import CHAT_KIND
 from flagpipe.core.event import new_event_id
 from flagpipe.core.files import FileTooLargeError
 from flagpipe.core.journal_records import JournalError
 from flagpipe.core.kinds import FileUpload
+from flagpipe.core.values import no_local_paths
 from flagpipe.server.auth import KeyRing
 from flagpipe.server.errors import ApiError, invalid
 from flagpipe.server.models import CallbackState, FlagOut, FlagStatus
@@ -78,7 +80,14 @@ def _store(flagger: Flagger, flag: FlagIn, values: dict[str, Any], event_id: str
         "session_id": flag.session_id,
     }
     try:
-        receipt = flagger._submit(values, "manual", details, event_id=event_id, app=flag.app)  # type: ignore[arg-type]
+        receipt = flagger._submit(  # values from outside: no file is read from a path on this machine
+            values,
+            "manual",
+            details,  # type: ignore[arg-type]
+            event_id=event_id,
+            app=flag.app,
+            paths=no_local_paths,
+        )
     except FileTooLargeError as exc:
         raise ApiError(413, "too_large", str(exc)) from None
     except (ValueError, TypeError) as exc:
@@ -107,14 +116,46 @@ def _values(flagger: Flagger, flag: FlagIn) -> dict[str, Any]:
         values[name] = FileUpload(data, file.name, file.content_type)
     schema = flagger.schema
     if schema is not None:
-        for name in values:
-            if schema.get(name) is None:
+        for name, value in list(values.items()):
+            spec = schema.get(name)
+            if spec is None:
                 where = "files" if name in flag.files else "values"
                 raise invalid([where, name], f"unknown field; declared fields: {', '.join(schema.names)}")
+            if spec.kind == CHAT_KIND and name not in flag.files:
+                values[name] = _inline_chat_files(name, value)
     for name in values:
         if not name.strip():
             raise invalid(["values", name], "field names must not be blank")
     return values
+
+
+def _inline_chat_files(name: str, messages: Any) -> Any:
+    """A conversation with each file part sent inline (``{"type": "file", "file": {"data": <base64>}}``) decoded."""
+    if not isinstance(messages, list):
+        return messages
+    decoded = []
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            parts = [_inline_part([*("values", name, index, "content", at)], part) for at, part in enumerate(content)]
+            message = {**message, "content": parts}  # noqa: PLW2901  # the decoded copy replaces it
+        decoded.append(message)
+    return decoded
+
+
+def _inline_part(loc: list[str | int], part: Any) -> Any:
+    file = part.get("file") if isinstance(part, dict) and part.get("type") == "file" else None
+    if not (isinstance(file, dict) and "data" in file):
+        return part
+    try:
+        data = base64.b64decode(str(file["data"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid([*loc, "file", "data"], "not valid base64") from None
+    name = file.get("name") or "file"
+    content_type = file.get("content_type")
+    if not isinstance(name, str) or not (content_type is None or isinstance(content_type, str)):
+        raise invalid([*loc, "file"], "name and content_type must be text")
+    return {**part, "file": FileUpload(data, name, content_type)}
 
 
 def _check_option(flagger: Flagger, option: str | None) -> None:

@@ -170,6 +170,26 @@ def test_paths_outside_gradio_folders_are_refused(tmp_path: Path, monkeypatch: p
         assert callback.flagger.count == 1
 
 
+def test_paths_in_chat_values_are_checked_in_every_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chat field's messages come from the browser too: every key a file may sit under is checked."""
+    elsewhere = png_file(tmp_path / "elsewhere")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "tmp" / "gradio"))
+    config = inline(tmp_path, fields=[{"name": "chat", "kind": "chat"}])
+    with FlagpipeCallback(config) as callback:
+        callback.setup([gr.Chatbot(label="chat")], "ignored")
+        for content in (
+            {"path": str(elsewhere)},
+            {"name": str(elsewhere)},
+            [{"type": "file", "file": {"name": str(elsewhere)}}],
+            [{"type": "file", "file": str(elsewhere)}],
+        ):
+            with pytest.raises(ValueError, match="outside Gradio's cache"):
+                callback.flag([[{"role": "user", "content": content}]])
+        assert callback.flagger.count == 0
+
+
 def test_several_files_become_one_zip_and_data_urls_bytes(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = png_file(cache / "1", "a.png")

@@ -96,6 +96,42 @@ def test_tuples_and_chat_messages_are_stored_as_messages(tmp_path: Path) -> None
     assert events[1].field("conversation").value[1]["metadata"] == {"title": "Thinking"}
 
 
+def test_a_conversation_from_the_browser_reads_no_file_outside_gradios_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reaction handlers check every file path in the messages; the app's own react() may pass a Path."""
+    from pathlib import Path as RealPath
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))  # tmp_path itself is in the temp folder
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "tmp" / "gradio"))
+    secret = tmp_path / "elsewhere" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("not for flags")
+    flagging = ChatFlagging({"dir": str(tmp_path / "flags"), "delivery": {"mode": "inline"}})
+    try:
+        for content in (
+            {"path": str(secret)},
+            {"name": str(secret)},
+            [{"type": "file", "file": {"path": None, "name": str(secret)}}],
+            [{"type": "file", "file": str(secret)}],
+        ):
+            messages = [{"role": "user", "content": content}, {"role": "assistant", "content": "ok"}]
+            with pytest.raises(ValueError, match="outside Gradio's cache"):
+                flagging.api_react(messages, 1, "like")
+        pairs = [[{"name": str(secret)}, "ok"]]
+        with pytest.raises(ValueError, match="outside Gradio's cache"):
+            flagging.api_react(pairs, [0, 1], "like")  # type: ignore[arg-type]
+        own = flagging.react(
+            [{"role": "user", "content": (RealPath(secret),)}, {"role": "assistant", "content": "ok"}], 1, "like"
+        )
+    finally:
+        flagging.close()
+    assert own.stored
+    assert b"not for flags" in b"".join(p.read_bytes() for p in (tmp_path / "flags").rglob("*.txt"))
+    assert len(wait_for_events(tmp_path / "flags", 1)) == 1
+
+
 @pytest.mark.skipif(GRADIO_MAJOR < 5, reason="gr.api (the /flag_reaction endpoint) needs Gradio 5")
 def test_gradio_client_reacts_with_a_comment(tmp_path: Path) -> None:
     from gradio_client import Client

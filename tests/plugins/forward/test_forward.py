@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from typing import TYPE_CHECKING
 
 import httpx
@@ -63,6 +64,36 @@ def test_flags_reach_the_collector_with_their_files_and_details(tmp_path, collec
     [row] = [r for r in collector_rows(directory) if r["tag"] == f"files-{tmp_path.name}"]
     assert row["flag"] == "off_by_one" and row["username"] == "ada"
     assert (directory / row["shot"]).read_bytes() == PNG
+
+
+def test_chat_files_travel_inline_to_a_collector_that_declares_the_chat(tmp_path):
+    """The collector cannot read the edge's files: a chat message's file goes with the flag, as base64."""
+    from flagpipe.core.kinds import FileUpload
+
+    root = tmp_path / "collector"
+    root.mkdir()
+    config = collector_config(root)
+    config["fields"] = [{"name": "conversation", "kind": "chat"}]
+    port = free_port()
+    process = start_serve(write_config(root, config), port)
+    chat = [flagpipe.FieldSpec("conversation", kind="chat")]
+    try:
+        with flagpipe.Flagger(
+            dir=tmp_path / "edge",
+            fields=chat,
+            callbacks=[{"type": "flagpipe", "url": f"http://127.0.0.1:{port}", "key": WRITER}],
+            config={"delivery": {"mode": "inline", "retry": {"attempts": 1}}},
+        ) as flagger:
+            messages = [{"role": "user", "content": ["look at this", FileUpload(PNG, "shot.png", "image/png")]}]
+            receipt = flagger.flag({"conversation": messages})
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert receipt.delivered == ("flagpipe",), receipt.failed
+    (row,) = collector_rows(root / "flagged")
+    part = json.loads(row["conversation"])[0]["content"][1]
+    assert part["type"] == "file" and part["file"]["original_name"] == "shot.png"
+    assert (root / "flagged" / part["file"]["path"]).read_bytes() == PNG
 
 
 def test_a_replayed_batch_is_stored_once(tmp_path, collector):

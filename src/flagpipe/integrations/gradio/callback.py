@@ -222,10 +222,10 @@ class FlagpipeCallback(gr.FlaggingCallback):
                 field.name: self._values.convert(field, data[index] if index < len(data) else None, scratch)
                 for index, field in enumerate(fields)
             }
-            if flagger.mode == "auto" and option is None:
-                flagger.record(values, username=username, session_id=session_id)
-            else:
-                flagger.flag(values, option=option, username=username, session_id=session_id)
+            mode = "auto" if flagger.mode == "auto" and option is None else "manual"
+            details = {"option": option, "username": username, "session_id": session_id}
+            # Values come from the browser: every file path flagpipe reads for them is checked (chat messages too).
+            flagger._submit(values, mode, details, paths=self._values.check_path)  # type: ignore[arg-type]
         finally:
             for folder in scratch:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from flagpipe.config.model import FlagpipeConfig
     from flagpipe.core.receipt import FlagReceipt
+    from flagpipe.core.values import PathCheck
 
     from .sources import ConfigSource
 
@@ -122,19 +123,23 @@ class ChatFlagging:
         comment: str | None = None,
         username: str | None = None,
         session_id: str | None = None,
+        paths: PathCheck | None = None,
     ) -> FlagReceipt:
         """Store one reaction to ``messages[index]``; ``reaction`` None records an undo.
 
         :param messages: the conversation (Gradio 5/6 messages, ``ChatMessage`` objects, Gradio 4 pairs).
         :param index: the rated message, as Gradio gives it (a number, or ``[i, j]`` with pairs).
         :param reaction: ``like``, ``dislike`` or one of the configured options (label or value).
+        :param paths: checks each file path in the messages before it is read; the handlers here pass
+            one that accepts only Gradio's folders, since their messages come from the browser. None
+            (for the app's own messages) reads any path.
         """
         index = list(index) if isinstance(index, tuple) else index
         reaction = self.reaction_value(reaction)  # Gradio's "Like" / "Dislike" as the thumbs' values
         text = rated_text(messages, index)
         values = {"conversation": messages, "index": index, "message": text, "undo": reaction is None}
-        receipt = self.flagger.flag(values, option=reaction, comment=comment, username=username, session_id=session_id)
-        return receipt
+        details = {"option": reaction, "comment": comment, "username": username, "session_id": session_id}
+        return self.flagger._submit(values, "manual", details, paths=paths)  # type: ignore[arg-type]
 
     def on_like(self, history: Any, data: gr.LikeData, request: gr.Request | None = None) -> None:
         """The ``Chatbot.like`` handler: store the reaction with the user and session of the request.
@@ -145,12 +150,13 @@ class ChatFlagging:
         session = getattr(request, "session_hash", None)
         if session and self._repeated(session, data.index, reaction):
             return
-        self.react(
-            self._trusted(history or []),
+        self.react(  # the conversation comes from the browser: its file paths are checked
+            history or [],
             _index(data.index),
             reaction,
             username=getattr(request, "username", None) or None,
             session_id=getattr(request, "session_hash", None),
+            paths=self._paths.check_path,
         )
 
     def _repeated(self, session: str, index: Any, reaction: str | None) -> bool:
@@ -174,12 +180,13 @@ class ChatFlagging:
     ) -> str:
         """The ``/flag_reaction`` API endpoint: store a reaction (None: an undo); returns the flag's id."""
         receipt = self.react(
-            self._trusted(messages),
+            messages,
             index,
             reaction or None,
             comment=comment or None,
             username=getattr(request, "username", None) or None,
             session_id=getattr(request, "session_hash", None),
+            paths=self._paths.check_path,
         )
         return receipt.id or ""
 
@@ -200,36 +207,6 @@ class ChatFlagging:
         """Close the Flagger built here (delivering what is pending); a given one stays open."""
         if self._owns:
             self.flagger.close()
-
-    def _trusted(self, messages: Any) -> Any:
-        """Messages with every browser-sent file path checked and made a ``Path`` (which is then stored)."""
-        if not isinstance(messages, list):
-            return messages
-        return [self._trusted_message(m) for m in messages]
-
-    def _trusted_message(self, message: Any) -> Any:
-        if isinstance(message, (list, tuple)) and not isinstance(message, Mapping):  # Gradio 4 pairs
-            return [self._trusted_content(c) for c in message]
-        if hasattr(message, "model_dump"):
-            message = message.model_dump()
-        if isinstance(message, Mapping):
-            return {**message, "content": self._trusted_content(message.get("content"))}
-        return message
-
-    def _trusted_content(self, content: Any) -> Any:
-        if isinstance(content, tuple) and content and isinstance(content[0], str):
-            return self._paths.trusted(_FILE_FIELD, content[0])
-        if isinstance(content, list):
-            return [self._trusted_content(c) for c in content]
-        if hasattr(content, "model_dump"):
-            content = content.model_dump()
-        if isinstance(content, Mapping):
-            file = content.get("file")
-            if isinstance(file, Mapping) and isinstance(file.get("path"), str):
-                return {**content, "file": self._paths.trusted(_FILE_FIELD, file["path"])}
-            if isinstance(content.get("path"), str):
-                return self._paths.trusted(_FILE_FIELD, content["path"])
-        return content
 
 
 def hidden_api() -> dict[str, Any]:

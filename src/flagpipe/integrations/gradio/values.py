@@ -56,14 +56,25 @@ class ValueConverter:
 
     def trusted(self, field: FieldSpec, raw: Any) -> Path:
         """A path sent by a browser: accept it only inside Gradio's cache, the temp folder or allowed paths."""
+        return self._inside_folders(field.name, raw)
+
+    def check_path(self, name: str, path: str | Path) -> Path:
+        """The check of every path flagpipe reads for a flag from the browser (a ``PathCheck``).
+
+        A ``pathlib.Path`` was made by the app's code and is read as it is; a text path (what a
+        browser sends, in any key of a file payload or chat message) only inside Gradio's folders.
+        """
+        return path if isinstance(path, Path) else self._inside_folders(name, path)
+
+    def _inside_folders(self, name: str, raw: Any) -> Path:
         text = str(raw)
         if text.startswith(("http://", "https://")):
-            raise ValueError(f"field {field.name!r}: remote files are not fetched ({text})")
+            raise ValueError(f"field {name!r}: remote files are not fetched ({text})")
         path = Path(text).resolve()
         roots = (*gradio_folders(), *self.allowed)
         if not any(path.is_relative_to(root) for root in roots):
             raise ValueError(
-                f"field {field.name!r}: {str(path)!r} is outside Gradio's cache and the temp folder; "
+                f"field {name!r}: {str(path)!r} is outside Gradio's cache and the temp folder; "
                 "pass a pathlib.Path, or add its folder to allowed_paths"
             )
         return path

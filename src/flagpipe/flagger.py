@@ -243,8 +243,12 @@ class Flagger:
         ``app`` names the app the flag came from when it is not this Flagger's (``flagpipe serve``).
         """
         given = {"id": event_id, "created_at": created_at, "app": app or self.config.app}
-        with self._gate.admit():
+        gate = self._gate
+        gate.enter()
+        try:
             return self._store(values, mode, details, given)
+        finally:
+            gate.leave()
 
     def _store(
         self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any]

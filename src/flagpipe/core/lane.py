@@ -172,14 +172,12 @@ class Lane:
     def _set_up_for(self, event: FlagEvent) -> bool:
         """True when the callback is set up for ``event``'s fields (checked without building a schema)."""
         schema = self._schema
-        return (
-            schema is not None
-            and len(schema.fields) == len(event.fields)
-            and all(
-                (d.name, d.kind, d.role) == (f.name, f.kind, f.role)
-                for d, f in zip(schema.fields, event.fields, strict=True)
-            )
-        )
+        if schema is None or len(schema.fields) != len(event.fields):
+            return False
+        for declared, given in zip(schema.fields, event.fields, strict=True):  # a loop: no tuples built per field
+            if declared.name != given.name or declared.kind != given.kind or declared.role != given.role:
+                return False
+        return True
 
     @property
     def batch_size(self) -> int:

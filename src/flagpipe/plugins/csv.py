@@ -8,7 +8,6 @@ set go to ``log-2.csv``, ``log-3.csv``, ... (an existing file whose header match
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import errno
 import os
@@ -74,13 +73,18 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         #: The file for each field set seen, by field labels (saves building the header per event).
         self._by_labels: dict[tuple[str, ...], _CSVFile] = {}
         self._columns: tuple[MetaColumn, ...] = csv_columns(settings.extra_columns, id_column=settings.id_column)
+        #: How each column's cell is made from its attribute (see :meth:`_row`).
+        self._plan = tuple((c.attribute, _HOW.get(c.name, _FORMAT)) for c in self._columns)
 
     def setup(self, schema: FlagSchema, directory: Path) -> None:
         """Open (or create) the file whose header matches ``schema``, reading the ids it holds afresh."""
-        with self._lock, _classified():
-            self._close_files()
-            self._directory = directory
-            self._file_for(self.header(schema.names))
+        try:
+            with self._lock:
+                self._close_files()
+                self._directory = directory
+                self._file_for(self.header(schema.names))
+        except OSError as exc:
+            raise _classified(exc) from exc
 
     def header(self, labels: Sequence[str]) -> tuple[str, ...]:
         """The header row for events with these field labels."""
@@ -90,21 +94,36 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         """Append one row per event not already in its file."""
         if self._directory is None:
             raise flagpipe.PermanentError("csv callback used before setup()")
-        with self._lock, _classified():
-            target: _CSVFile | None = None
-            rows: list[tuple[str, list[str]]] = []
-            for event in take_turns(events):  # a flag() waiting for the interpreter lock need not wait for the batch
-                labels = event.field_names()
-                this = self._by_labels.get(labels)
-                if this is None:
-                    this = self._by_labels[labels] = self._file_for(self.header(labels))
-                if this is not target:
-                    if target is not None:
-                        target.append_rows(rows)
-                    target, rows = this, []
-                rows.append((event.id, self._row(event)))
-            if target is not None:
-                target.append_rows(rows)
+        try:
+            with self._lock:
+                if len(events) == 1:  # the common case inline: no grouping, no turns to take
+                    event = events[0]
+                    self._target(event).append_rows([(event.id, self._row(event))])
+                    return
+                self._deliver(events)
+        except OSError as exc:
+            raise _classified(exc) from exc
+
+    def _deliver(self, events: Sequence[FlagEvent]) -> None:
+        target: _CSVFile | None = None
+        rows: list[tuple[str, list[str]]] = []
+        for event in take_turns(events):  # a flag() waiting for the interpreter lock need not wait for the batch
+            this = self._target(event)
+            if this is not target:
+                if target is not None:
+                    target.append_rows(rows)
+                target, rows = this, []
+            rows.append((event.id, self._row(event)))
+        if target is not None:
+            target.append_rows(rows)
+
+    def _target(self, event: FlagEvent) -> _CSVFile:
+        """The file for ``event``'s field labels."""
+        labels = event.field_names()
+        this = self._by_labels.get(labels)
+        if this is None:
+            this = self._by_labels[labels] = self._file_for(self.header(labels))
+        return this
 
     def path_for(self, labels: Sequence[str]) -> Path:
         """The file that events with these field labels go to."""
@@ -121,14 +140,10 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
         return opened
 
     def _row(self, event: FlagEvent) -> list[str]:
-        cells = [format_cell(f.file.path if f.file is not None else f.value) for f in event.fields]
-        for column in self._columns:
-            if column.name == "timestamp":
-                cells.append(event.created_at.isoformat())
-            elif column.name == "id":
-                cells.append(event.id)
-            else:
-                cells.append(format_cell(column.of(event)))
+        cells = [format_cell(f.value if f.file is None else f.file.path) for f in event.fields]
+        for attribute, how in self._plan:
+            value = getattr(event, attribute)
+            cells.append(value if how == _AS_IS else value.isoformat() if how == _TIME else format_cell(value))
         return cells
 
     def close(self) -> None:
@@ -147,17 +162,18 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
 _TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY})
 
 
-@contextlib.contextmanager
-def _classified() -> Iterator[None]:
-    """Turn file system errors into retryable or permanent delivery errors that say what happened."""
-    try:
-        yield
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        message = f"cannot write the CSV log{where}: {exc.strerror or exc}"
-        if exc.errno in _TRANSIENT_ERRNOS:
-            raise flagpipe.RetryableError(message) from exc
-        raise flagpipe.PermanentError(message + "; fix it, then flagpipe retry") from exc
+def _classified(exc: OSError) -> flagpipe.DeliveryError:
+    """A file system error as a retryable or permanent delivery error that says what happened."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    message = f"cannot write the CSV log{where}: {exc.strerror or exc}"
+    if exc.errno in _TRANSIENT_ERRNOS:
+        return flagpipe.RetryableError(message)
+    return flagpipe.PermanentError(message + "; fix it, then flagpipe retry")
+
+
+#: How :meth:`CSVCallback._row` makes a column's cell: as it is (the id), ISO 8601 (the time), or formatted.
+_AS_IS, _TIME, _FORMAT = 0, 1, 2
+_HOW = {"id": _AS_IS, "timestamp": _TIME}
 
 
 class _CSVFile:

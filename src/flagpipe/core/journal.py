@@ -327,7 +327,24 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
 
         The list stops before an event that cannot be read back; when that event comes first,
         :class:`UndecodableEventError` says which it is (its lane dead-letters it).
+
+        When this journal appended the next events itself and still holds them, they are returned
+        without reading the journal: sequence numbers are given in commit order, so an unbroken run
+        from ``seq + 1`` is exactly what is stored there. The run may end before events that other
+        threads or processes committed meanwhile; the next call reads those.
         """
+        with self._cache_lock:
+            recent = self._recent
+            run: list[tuple[int, FlagEvent]] = []
+            following = seq + 1
+            while len(run) < limit:
+                event = recent.get(following)
+                if event is None:
+                    break
+                run.append((following, event))
+                following += 1
+        if run:
+            return run
         reader, lock = (self._reader, self._read_lock) if self._reader is not None else (self._db, self._lock)
         with lock:
             rows = reader.execute(

@@ -310,13 +310,17 @@ class Lane:
         batch: list[tuple[int, FlagEvent]] = []
         skipped = 0
         upto = items[0][0]
+        names: tuple[str, ...] | None = None  # the batch's field names
         for seq, event in items:
             if not self.accepts(event):
                 skipped += 1
                 upto = seq
                 continue
-            if batch and event.field_names() != batch[0][1].field_names():
-                break
+            if batch:
+                if names is None:
+                    names = batch[0][1].field_names()
+                if event.field_names() != names:
+                    break
             batch.append((seq, event))
             upto = seq
         return batch, upto, skipped

@@ -22,7 +22,7 @@ from pydantic import Field, field_validator
 import flagpipe
 from flagpipe.core.cells import encode_row, format_cell, neutralize
 from flagpipe.core.columns import csv_columns, names
-from flagpipe.core.turns import TURN, take_turns
+from flagpipe.core.turns import TURN, let_others_run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -105,13 +105,18 @@ class CSVCallback(flagpipe.Callback[CSVSettings]):
             raise _classified(exc) from exc
 
     def _deliver(self, events: Sequence[FlagEvent]) -> None:
+        """Write the rows of a batch in short turns: each ``write`` of up to ``TURN`` rows lets other threads run.
+
+        A flag() waiting for the interpreter lock need not wait for the whole batch, and the writes
+        are the only pauses: each pause is a chance for a thread switch, which costs as much as a row.
+        """
         target: _CSVFile | None = None
         rows: list[tuple[str, list[str]]] = []
-        for event in take_turns(events):  # a flag() waiting for the interpreter lock need not wait for the batch
+        for event in events:
             this = self._target(event)
-            if this is not target:
-                if target is not None:
-                    target.append_rows(rows)
+            if this is not target or len(rows) == TURN:
+                if target is not None and not target.append_rows(rows):
+                    let_others_run()  # nothing written (rows already there): pause all the same
                 target, rows = this, []
             rows.append((event.id, self._row(event)))
         if target is not None:
@@ -207,15 +212,17 @@ class _CSVFile:
         """Append one row, unless the event's id is already in the file."""
         self.append_rows([(event_id, cells)])
 
-    def append_rows(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
+    def append_rows(self, rows: Sequence[tuple[str, Sequence[str]]]) -> bool:
         """Append rows (event id, cells), leaving out events whose id is already in the file.
 
         Whole rows only, up to :data:`~flagpipe.core.turns.TURN` per ``write``: each write lets other
         threads run (a flag() beside a busy lane waits less), and fewer of them mean fewer thread switches.
+        Returns True when anything was written.
         """
         ids = self._ids
         chunk: list[bytes] = []
         written_ids: list[str] = []
+        wrote = False
         for event_id, cells in rows:
             if ids is not None and (event_id in ids or event_id in written_ids):
                 continue
@@ -224,8 +231,10 @@ class _CSVFile:
             if len(chunk) == TURN:
                 self._write(b"".join(chunk), written_ids)
                 chunk, written_ids = [], []
+                wrote = True
         if chunk:
             self._write(b"".join(chunk) if len(chunk) > 1 else chunk[0], written_ids)
+        return bool(chunk) or wrote
 
     def _write(self, data: bytes, event_ids: list[str]) -> None:
         """Write whole rows with as few ``write`` calls as the system allows; then remember their ids."""

@@ -411,8 +411,12 @@ def parts_section(args: argparse.Namespace) -> None:
             "JSON body": best(sample.model_dump_json),
             "journal append: INSERT + commit (incl. JSON)": best(lambda: journal.append(event()), 1000),
             "lane bookkeeping (progress in memory)": best(bookkeeping),
-            "csv callback, one row": best(lambda: callback.deliver([next(events)]), 1000),
-            "call guard hand-over (a call that does nothing)": best(lambda: guard.call("x", lambda: None), 1000),
+            "csv callback, one row (called on the flagging thread)": best(
+                lambda: guard.call_here("deliver()", callback.deliver, [next(events)]), 1000
+            ),
+            "call guard hand-over, a call that does nothing (callbacks without runs_in_caller)": best(
+                lambda: guard.call("x", lambda: None), 1000
+            ),
         }
         callback.close()
         journal.close()

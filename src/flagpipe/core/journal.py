@@ -211,7 +211,6 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
             raise ValueError(f"the flag cannot be stored: {exc}") from None
         event = freeze_event(event)
         paths = [f.file.path for f in event.fields if f.file is not None]
-        self.check_identity()
         seq = self._commit.submit((event, body, paths))
         with self._cache_lock:
             self._recent[seq] = event
@@ -220,7 +219,12 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
         return seq
 
     def _write_rows(self, rows: Sequence[_Row]) -> list[int]:
-        """Insert events in one commit; return their sequence numbers."""
+        """Insert events in one commit (once the file is known to be still there); return their sequence numbers.
+
+        The file's identity is checked here, once per commit rather than once per event: the check is a
+        system call, and each lets other threads take the interpreter lock.
+        """
+        self.check_identity()
         try:
             if len(rows) == 1 and not rows[0][2]:  # one statement: SQLite commits it atomically on its own
                 event, body, _ = rows[0]

@@ -105,11 +105,18 @@ class StatementCounter:
 
 
 def trace(journal: Any, counter: StatementCounter | None) -> None:
-    """Count the statements of every connection the journal uses (the lanes may read through their own)."""
-    for name in ("_db", "_reader"):
+    """Count the statements of every connection the journal uses (the lanes may read through their own).
+
+    Each connection is traced while holding the lock its users hold around its statements: Python's
+    ``set_trace_callback`` waits for the connection's mutex without releasing the interpreter lock, so
+    a lane worker inside a statement, whose trace callback waits for the interpreter lock, would
+    deadlock with it.
+    """
+    for name, lock in (("_db", "_lock"), ("_reader", "_read_lock")):
         connection = getattr(journal, name, None)
         if connection is not None:
-            connection.set_trace_callback(counter)
+            with getattr(journal, lock):
+                connection.set_trace_callback(counter)
 
 
 def inline_rate(directory: Path, flags: int, counter: StatementCounter | None = None) -> float:
@@ -411,8 +418,12 @@ def parts_section(args: argparse.Namespace) -> None:
             "JSON body": best(sample.model_dump_json),
             "journal append: INSERT + commit (incl. JSON)": best(lambda: journal.append(event()), 1000),
             "lane bookkeeping (progress in memory)": best(bookkeeping),
-            "csv callback, one row": best(lambda: callback.deliver([next(events)]), 1000),
-            "call guard hand-over (a call that does nothing)": best(lambda: guard.call("x", lambda: None), 1000),
+            "csv callback, one row (called on the flagging thread)": best(
+                lambda: guard.call_here("deliver()", callback.deliver, [next(events)]), 1000
+            ),
+            "call guard hand-over, a call that does nothing (callbacks without runs_in_caller)": best(
+                lambda: guard.call("x", lambda: None), 1000
+            ),
         }
         callback.close()
         journal.close()

@@ -246,8 +246,12 @@ class Flagger:
         from outside (a browser, an HTTP client): see :func:`flagpipe.core.values.no_local_paths`.
         """
         given = {"id": event_id, "created_at": created_at, "app": app or self.config.app}
-        with self._gate.admit():
+        gate = self._gate
+        gate.enter()
+        try:
             return self._store(values, mode, details, given, Intake(paths=paths))
+        finally:
+            gate.leave()
 
     def _store(
         self, values: Mapping[str, Any], mode: FlagMode, details: FlagDetails, given: dict[str, Any], intake: Intake

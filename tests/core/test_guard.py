@@ -154,6 +154,88 @@ def _raise(exc: BaseException) -> None:
     raise exc
 
 
+class _ThreadSettings(CallbackSettings):
+    """No settings."""
+
+
+class _Local(Callback[_ThreadSettings]):
+    """Records the thread each call runs on; opts out of the guard for ``deliver``."""
+
+    type_name = "local"
+    Settings = _ThreadSettings
+    runs_in_caller = True
+    threads: ClassVar[dict[str, set[int]]] = {}
+
+    def setup(self, schema: flagpipe.FlagSchema, directory: Any) -> None:
+        type(self).threads.setdefault(f"{self.type_name}.setup", set()).add(threading.get_ident())
+
+    def deliver(self, events: Sequence[flagpipe.FlagEvent]) -> None:
+        type(self).threads.setdefault(f"{self.type_name}.deliver", set()).add(threading.get_ident())
+
+
+class _Remote(_Local):
+    """The same, keeping the guard (the default)."""
+
+    type_name = "remote"
+    runs_in_caller = False
+
+
+class _ThreadPlugin:
+    @flagpipe.hookimpl
+    def flagpipe_register_callbacks(self) -> list[type[Callback[Any]]]:
+        return [_Local, _Remote]
+
+
+def test_only_a_callback_that_opts_in_is_delivered_on_the_callers_thread(tmp_path: Any, plugins: PluginHost) -> None:
+    _Local.threads.clear()
+    config = {"callbacks": ["local", "remote"], "delivery": {"mode": "inline"}}
+    with plugins.registered(_ThreadPlugin(), name="test-threads"), Flagger(config, dir=tmp_path, plugins=plugins) as f:
+        receipts = [f.flag({"n": n}) for n in range(3)]
+        f.flag({"other": "fields"})  # a new field set: setup again
+    assert all(r.delivered == ("local", "remote") for r in receipts)
+    me = threading.get_ident()
+    assert _Local.threads["local.deliver"] == {me}
+    assert me not in _Local.threads["remote.deliver"]
+    assert me not in _Local.threads["local.setup"]  # setup keeps the guard even for a callback that opts in
+    assert me not in _Local.threads["remote.setup"]
+
+
+def test_the_csv_callback_opts_in_and_third_party_callbacks_do_not() -> None:
+    from flagpipe.plugins.csv import CSVCallback
+
+    assert CSVCallback.runs_in_caller is True
+    assert Callback.runs_in_caller is False and Hostile.runs_in_caller is False
+
+
+def test_call_here_runs_on_the_callers_thread_with_the_guards_checks_and_errors() -> None:
+    guard = CallGuard("local-sink", 0.05)
+    assert guard.call_here("deliver()", threading.get_ident) == threading.get_ident()
+    with pytest.raises(CallbackAbortedError, match=r"callback 'local-sink': deliver\(\) raised SystemExit\(4\)"):
+        guard.call_here("deliver()", sys.exit, 4)
+    with pytest.raises(ValueError, match="plain"):
+        guard.call_here("deliver()", _raise, ValueError("plain"))
+    with pytest.raises(KeyboardInterrupt):  # on the main thread it may be a real Ctrl-C: it goes through
+        guard.call_here("deliver()", _raise, KeyboardInterrupt())
+    errors: list[BaseException] = []
+
+    def elsewhere() -> None:  # on another thread it cannot be a signal: the callback's failure
+        try:
+            guard.call_here("deliver()", _raise, KeyboardInterrupt())
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], CallbackAbortedError)
+    gate = threading.Event()
+    with pytest.raises(CallbackHungError):
+        guard.call("setup()", gate.wait, 60)
+    with pytest.raises(CallbackHungError, match=r"setup\(\) has not returned.*deliver\(\) was not called"):
+        guard.call_here("deliver()", lambda: None)  # not beside a hung call to the same callback
+    gate.set()
+
+
 def test_healthcheck_that_never_returns_is_reported_by_check(tmp_path: Any) -> None:
     from flagpipe.cli.setup_commands import _health
     from flagpipe.config.loader import resolve_config

@@ -175,3 +175,28 @@ def test_durability_sets_how_the_journal_commits(
         assert journal is not None
         assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == synchronous  # NORMAL=1, FULL=2
         assert journal.get(receipt.id) is not None
+
+
+def test_events_after_uses_its_own_recent_events_and_reads_what_others_appended(tmp_path: Path) -> None:
+    from flagpipe.core.event import FieldValue, FlagEvent
+
+    def event(n: int) -> FlagEvent:
+        return FlagEvent(fields=(FieldValue(name="n", value=n),))
+
+    journal, other = Journal(tmp_path), Journal(tmp_path)
+    statements: list[str] = []
+    try:
+        mine = [journal.append(event(n)) for n in range(3)]
+        journal._db.set_trace_callback(statements.append)
+        run = journal.events_after(0, 10)
+        assert [seq for seq, _ in run] == mine and not statements  # its own run: no read
+        theirs = other.append(event(3))  # committed by another connection: a gap in this journal's run
+        last = journal.append(event(4))
+        after = journal.events_after(mine[-1], 10)
+        assert [seq for seq, _ in after] == [theirs, last] and statements  # read from the journal
+        assert [e.fields[0].value for _, e in after] == [3, 4]
+        assert [seq for seq, _ in journal.events_after(0, 2)] == mine[:2]  # the limit holds
+    finally:
+        journal._db.set_trace_callback(None)
+        other.close()
+        journal.close()

@@ -100,3 +100,21 @@ def test_a_lone_thread_error_reaches_it() -> None:
 
     with pytest.raises(OSError, match="disk full"):
         GroupCommit(write).submit("x")
+
+
+def test_a_group_without_files_is_inserted_by_one_statement_with_each_events_own_sequence_number(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    statements: list[str] = []
+    try:
+        first = journal.append(event(0, 0))
+        events = [event(1, n) for n in range(5)]
+        journal._db.set_trace_callback(statements.append)
+        seqs = journal._write_rows([(e, e.model_dump_json(), []) for e in events])
+        journal._db.set_trace_callback(None)
+        stored = {e.id: seq for seq, e in journal.iter_events()}
+    finally:
+        journal.close()
+    assert seqs == [stored[e.id] for e in events] == list(range(first + 1, first + 6))
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO events")

@@ -94,6 +94,13 @@ class Callback(Generic[SettingsT]):
     #: Deliver at most one batch per this many seconds (None: as soon as events are pending). A batch
     #: goes early when it is full; ``close()`` and ``flagpipe drain`` deliver what is pending at once.
     batch_interval: float | None = None
+    #: True only when ``deliver`` touches nothing but local files in the flagging directory: the core
+    #: may then call it on its own thread (``flag()``'s in inline mode, the lane worker's in background
+    #: mode) instead of handing it to the call guard's thread, so ``delivery.call_timeout`` does not
+    #: bound it. Such a callback cannot hang ``flag()`` longer than the journal's own write to the same
+    #: disk can. ``setup``, ``healthcheck`` and ``close`` stay guarded. Leave it False for anything that
+    #: talks to a network, a remote disk or another process.
+    runs_in_caller: ClassVar[bool] = False
 
     def __init__(self, settings: SettingsT) -> None:
         """Keep the validated settings; do no I/O here (``setup`` is where work starts)."""

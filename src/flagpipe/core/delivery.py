@@ -110,7 +110,9 @@ class Dispatcher:
             excluded = not lane.accepts(event)
             last: StepResult | None = None
             if self.config.mode == "background":
-                self._wake[lane.name].set()
+                wake = self._wake[lane.name]
+                if not wake.is_set():  # setting it again would only cost a lock and a notify
+                    wake.set()
             else:
                 last = self._run_inline(lane, seq, event)  # also moves the lane past events its rule excludes
             if excluded:

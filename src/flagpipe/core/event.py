@@ -112,4 +112,4 @@ class FlagEvent(_Frozen):
 
     def field_names(self) -> tuple[str, ...]:
         """Return the names of the event's fields, in order."""
-        return tuple(f.name for f in self.fields)
+        return tuple([f.name for f in self.fields])  # a list first: faster than a generator

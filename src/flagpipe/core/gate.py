@@ -16,7 +16,8 @@ class FlagGate:
     """Counts flags in flight and stored; once closed, refuses new flags with :class:`FlagNotStoredError`."""
 
     def __init__(self) -> None:
-        self._idle = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         #: True once :meth:`close` ran.
         self.closed = False
@@ -26,21 +27,29 @@ class FlagGate:
     @contextlib.contextmanager
     def admit(self) -> Iterator[None]:
         """Let one flag through, or raise :class:`FlagNotStoredError` when the gate is closed."""
-        with self._idle:
-            if self.closed:
-                raise FlagNotStoredError("this Flagger is closed; the flag was not stored")
-            self._in_flight += 1
+        self.enter()
         try:
             yield
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                if self._in_flight == 0:
-                    self._idle.notify_all()
+            self.leave()
+
+    def enter(self) -> None:
+        """Let one flag in (pair with :meth:`leave`), or raise :class:`FlagNotStoredError` when closed."""
+        with self._lock:
+            if self.closed:
+                raise FlagNotStoredError("this Flagger is closed; the flag was not stored")
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        """A flag let in by :meth:`enter` is done."""
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self.closed:  # only close() waits for the gate
+                self._idle.notify_all()
 
     def count_stored(self) -> None:
         """Count one stored flag."""
-        with self._idle:
+        with self._lock:
             self.stored += 1
 
     def close(self, timeout: float) -> bool:

@@ -6,6 +6,9 @@ not return in time fails with :class:`CallbackHungError` (retryable: the events 
 until it does return, later calls fail at once rather than pile up. A callback raising
 ``SystemExit`` or ``KeyboardInterrupt`` fails with :class:`CallbackAbortedError` like any other
 error: signals reach only the main thread, so a real Ctrl-C still interrupts the waiting caller.
+
+:meth:`CallGuard.call_here` runs a call on the caller's own thread instead, with the same checks and
+errors but no time bound, for callbacks whose work is local (``Callback.runs_in_caller``).
 """
 
 from __future__ import annotations
@@ -62,14 +65,7 @@ class CallGuard:
         :raises CallbackHungError: it did not return in time, or an earlier call still has not.
         :raises CallbackAbortedError: it raised a ``BaseException`` that is not an ``Exception``.
         """
-        hung = self._hung
-        if hung is not None:
-            if hung.done.locked():
-                raise CallbackHungError(
-                    f"callback {self.name!r}: {hung.what} has not returned after more than {self.timeout:g}s;"
-                    f" {what} was not called (its events stay pending)"
-                )
-            self._hung = None
+        self._check_hung(what)
         job = _Call(what, fn, args)
         with self._lock:
             self._queue.put(job)
@@ -86,6 +82,40 @@ class CallGuard:
             raise job.error
         return job.result
 
+    def call_here(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` on the caller's thread, unbounded in time; errors as :meth:`call` raises them.
+
+        For calls that only touch local files, where handing over to the worker thread and back would
+        cost more than the call. On the main thread a ``KeyboardInterrupt`` propagates (it may be a real
+        Ctrl-C); other non-``Exception`` errors become :class:`CallbackAbortedError`.
+
+        :raises CallbackHungError: an earlier call through :meth:`call` still has not returned.
+        """
+        self._check_hung(what)
+        try:
+            return fn(*args)
+        except Exception:
+            raise
+        except BaseException as exc:  # SystemExit and the like: the callback's failure
+            if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+                raise  # signals reach only the main thread: this may be a real Ctrl-C
+            raise self._aborted(what, exc) from exc
+
+    def _check_hung(self, what: str) -> None:
+        """Fail at once while an earlier call that timed out is still running."""
+        hung = self._hung
+        if hung is not None:
+            if hung.done.locked():
+                raise CallbackHungError(
+                    f"callback {self.name!r}: {hung.what} has not returned after more than {self.timeout:g}s;"
+                    f" {what} was not called (its events stay pending)"
+                )
+            self._hung = None
+
+    def _aborted(self, what: str, exc: BaseException) -> CallbackAbortedError:
+        detail = f"({exc})" if str(exc) else ""
+        return CallbackAbortedError(f"callback {self.name!r}: {what} raised {type(exc).__name__}{detail}")
+
     def _work(self) -> None:
         while True:
             try:
@@ -101,8 +131,7 @@ class CallGuard:
             except Exception as exc:  # noqa: BLE001 - handed to the caller
                 job.error = exc
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: the callback's failure
-                detail = f"({exc})" if str(exc) else ""
-                error = CallbackAbortedError(f"callback {self.name!r}: {job.what} raised {type(exc).__name__}{detail}")
+                error = self._aborted(job.what, exc)
                 error.__cause__ = exc
                 job.error = error
             finally:

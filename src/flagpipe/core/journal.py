@@ -211,7 +211,6 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
             raise ValueError(f"the flag cannot be stored: {exc}") from None
         event = freeze_event(event)
         paths = [f.file.path for f in event.fields if f.file is not None]
-        self.check_identity()
         seq = self._commit.submit((event, body, paths))
         with self._cache_lock:
             self._recent[seq] = event
@@ -220,7 +219,12 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
         return seq
 
     def _write_rows(self, rows: Sequence[_Row]) -> list[int]:
-        """Insert events in one commit; return their sequence numbers."""
+        """Insert events in one commit (once the file is known to be still there); return their sequence numbers.
+
+        The file's identity is checked here, once per commit rather than once per event: the check is a
+        system call, and each lets other threads take the interpreter lock.
+        """
+        self.check_identity()
         try:
             if len(rows) == 1 and not rows[0][2]:  # one statement: SQLite commits it atomically on its own
                 event, body, _ = rows[0]
@@ -228,6 +232,8 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
                     cursor = self._db.execute(_INSERT_SQL, (event.id, event.created_at.isoformat(), body))
                 assert cursor.lastrowid is not None
                 return [cursor.lastrowid]
+            if len(rows) <= _MAX_ROWS_PER_STATEMENT and not any(paths for _, _, paths in rows):
+                return self._insert_at_once(rows)
             seqs = []
             with self._transaction() as db:
                 for event, body, paths in rows:
@@ -241,6 +247,21 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
             raise FlagNotStoredError(f"the flag was not stored: {exc}") from None
         except sqlite3.Error as exc:
             raise self._error("cannot store the flag in", exc, FlagNotStoredError) from None
+
+    def _insert_at_once(self, rows: Sequence[_Row]) -> list[int]:
+        """Insert events in one statement, committed on its own: one call into SQLite for the group.
+
+        Each call into SQLite lets other threads run, and each of them may take the interpreter lock
+        for a while: one statement instead of ``BEGIN``, an ``INSERT`` per event and ``COMMIT``
+        keeps a grouped commit from being interrupted that many times.
+        """
+        sql = _INSERT_MANY_SQL + ", ".join(["(?, ?, ?)"] * len(rows))  # placeholders only
+        params: list[object] = []
+        for event, body, _ in rows:
+            params += (event.id, event.created_at.isoformat(), body)
+        with self._lock:
+            seqs = dict(self._db.execute(sql + " RETURNING id, seq", params).fetchall())
+        return [int(seqs[event.id]) for event, _, _ in rows]
 
     @property
     def commit_groups(self) -> tuple[int, int]:
@@ -310,7 +331,24 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
 
         The list stops before an event that cannot be read back; when that event comes first,
         :class:`UndecodableEventError` says which it is (its lane dead-letters it).
+
+        When this journal appended the next events itself and still holds them, they are returned
+        without reading the journal: sequence numbers are given in commit order, so an unbroken run
+        from ``seq + 1`` is exactly what is stored there. The run may end before events that other
+        threads or processes committed meanwhile; the next call reads those.
         """
+        with self._cache_lock:
+            recent = self._recent
+            run: list[tuple[int, FlagEvent]] = []
+            following = seq + 1
+            while len(run) < limit:
+                event = recent.get(following)
+                if event is None:
+                    break
+                run.append((following, event))
+                following += 1
+        if run:
+            return run
         reader, lock = (self._reader, self._read_lock) if self._reader is not None else (self._db, self._lock)
         with lock:
             rows = reader.execute(
@@ -361,6 +399,10 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
 
 
 _INSERT_SQL = "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)"
+_INSERT_MANY_SQL = "INSERT INTO events (id, created_at, body) VALUES "
+
+#: The most events inserted by one statement (three parameters each, well below SQLite's limit).
+_MAX_ROWS_PER_STATEMENT = 256
 
 
 __all__ = [

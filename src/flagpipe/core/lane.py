@@ -122,6 +122,8 @@ class Lane:
         self.lock = threading.Lock()
         #: Runs the callback's methods, each bounded by ``delivery.call_timeout``.
         self.guard = CallGuard(name, config.call_timeout)
+        #: True when ``deliver`` is called on the lane's own thread (see ``Callback.runs_in_caller``).
+        self._runs_here = callback.runs_in_caller
 
     def prepare(self, schema: FlagSchema | None) -> None:
         """Call the callback's ``setup`` when it has not seen this schema yet."""
@@ -133,6 +135,27 @@ class Lane:
         self._schema = schema
 
     def _send(self, events: list[FlagEvent]) -> None:
+        """Set the callback up for the batch's fields if needed, then deliver it.
+
+        A callback whose ``deliver`` only touches local files (``runs_in_caller``) is called on this
+        thread; its ``setup``, when the fields changed, still goes through the guard. Any other runs
+        on the guard's thread, bounded by ``delivery.call_timeout``.
+        """
+        if self._runs_here:
+            if not self._set_up_for(events[0]):
+                self.guard.call("setup()", self._setup, FlagSchema.from_event(events[0]))
+            self.guard.call_here("deliver()", self.callback.deliver, events)
+        else:
+            self.guard.call("deliver()", self._prepare_and_deliver, events)
+
+    def _send_one(self, event: FlagEvent) -> None:
+        """Deliver one event alone (the callback is set up for the batch it came in)."""
+        if self._runs_here:
+            self.guard.call_here("deliver()", self.callback.deliver, [event])
+        else:
+            self.guard.call("deliver()", self.callback.deliver, [event])
+
+    def _prepare_and_deliver(self, events: list[FlagEvent]) -> None:
         """Set the callback up for the batch's fields if needed, then deliver (on the guard's thread)."""
         self._prepare_for(events[0])
         self.callback.deliver(events)
@@ -142,18 +165,19 @@ class Lane:
         self.guard.call("close()", self.callback.close)
 
     def _prepare_for(self, event: FlagEvent) -> None:
-        """Set the callback up for ``event``'s fields, unless it already is (checked without building a schema)."""
-        schema = self._schema
-        same = (
-            schema is not None
-            and len(schema.fields) == len(event.fields)
-            and all(
-                (d.name, d.kind, d.role) == (f.name, f.kind, f.role)
-                for d, f in zip(schema.fields, event.fields, strict=True)
-            )
-        )
-        if not same:
+        """Set the callback up for ``event``'s fields, unless it already is."""
+        if not self._set_up_for(event):
             self._setup(FlagSchema.from_event(event))
+
+    def _set_up_for(self, event: FlagEvent) -> bool:
+        """True when the callback is set up for ``event``'s fields (checked without building a schema)."""
+        schema = self._schema
+        if schema is None or len(schema.fields) != len(event.fields):
+            return False
+        for declared, given in zip(schema.fields, event.fields, strict=True):  # a loop: no tuples built per field
+            if declared.name != given.name or declared.kind != given.kind or declared.role != given.role:
+                return False
+        return True
 
     @property
     def batch_size(self) -> int:
@@ -268,7 +292,7 @@ class Lane:
             events = [e for _, e in batch]
             attempt = cursor.attempts + 1
             try:
-                self.guard.call("deliver()", self._send, events)
+                self._send(events)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
                 self._cursor = None
                 return self._failed(batch, exc, attempt, upto=upto, skipped=skipped)
@@ -286,13 +310,17 @@ class Lane:
         batch: list[tuple[int, FlagEvent]] = []
         skipped = 0
         upto = items[0][0]
+        names: tuple[str, ...] | None = None  # the batch's field names
         for seq, event in items:
             if not self.accepts(event):
                 skipped += 1
                 upto = seq
                 continue
-            if batch and event.field_names() != batch[0][1].field_names():
-                break
+            if batch:
+                if names is None:
+                    names = batch[0][1].field_names()
+                if event.field_names() != names:
+                    break
             batch.append((seq, event))
             upto = seq
         return batch, upto, skipped
@@ -343,7 +371,7 @@ class Lane:
             last = index == len(batch) - 1
             mark, extra = (upto, skipped) if last else (seq, 0)
             try:
-                self.guard.call("deliver()", self.callback.deliver, [event])
+                self._send_one(event)
             except Exception as exc:  # noqa: BLE001 - classified like any failure
                 result = self._failed([(seq, event)], exc, 1, upto=mark, skipped=extra)
                 if not result.progressed:
@@ -359,7 +387,7 @@ class Lane:
         if not items:
             return StepResult(progressed=True)
         try:
-            self.guard.call("deliver()", self._send, events)
+            self._send(events)
         except Exception as exc:  # noqa: BLE001 - recorded on the dead letters
             self.journal.fail_requeued(self.name, [s for s, _ in items], describe_error(exc))
             self.plugins.notify_failed(events, self.name, exc, 1, final=True)

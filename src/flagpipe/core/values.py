@@ -93,6 +93,13 @@ class ValueConverter:
         :param intake: the flag's conversion state (see :class:`Intake`); without one, any local
             path is read and a file the store's screen withholds raises :class:`FileWithheldError`.
         """
+        if declared is None and name.strip():  # the common case first: an undeclared text or number
+            plain = _plain_field(name, value)
+            if plain is not None:
+                return plain
+        return self._convert(name, value, declared, intake)
+
+    def _convert(self, name: str, value: Any, declared: FieldSpec | None, intake: Intake | None) -> FieldValue:
         if not name.strip():
             raise ValueError(f"field names must not be empty or blank, got {name!r}")
         role = declared.role if declared else "input"
@@ -209,6 +216,16 @@ def _field(name: str, role: Any, kind: str, value: Any) -> FieldValue:
     and values went through :func:`_coerce`: a second validation would only cost time on every flag.
     """
     return trusted_field(name, role, kind, value)
+
+
+def _plain_field(name: str, value: Any) -> FieldValue | None:
+    """An undeclared ``str``, ``int`` or finite ``float`` as the general path makes it, else None."""
+    plain = type(value)
+    if plain is str:
+        return trusted_field(name, "input", "text", value)
+    if plain is int or (plain is float and math.isfinite(value)):
+        return trusted_field(name, "input", "number", value)
+    return None
 
 
 def kind_of_media(media_type: str | None) -> str:

@@ -207,6 +207,32 @@ async def test_rate_limits_per_key_answer_429_with_retry_after(make_client):
         assert (await c.post("/v1/flags", json={"values": {}, "app": "web"}, headers=auth(BROWSER))).status_code == 202
 
 
+async def test_each_flag_of_a_batch_costs_a_token_and_those_past_the_tokens_are_429(make_client, tmp_path):
+    async with make_client(rate_limit={"per_second": 0.01, "burst": 3}) as c:
+        flags = [{"values": {"n": i}, "idempotency_key": f"b{i}"} for i in range(5)]
+        response = await c.post("/v1/flags/batch", json={"flags": flags}, headers=auth())
+        assert response.status_code == 200
+        answer = response.json()
+        assert (answer["accepted"], answer["refused"]) == (3, 2)
+        assert [item["status"] for item in answer["items"]] == [202, 202, 202, 429, 429]
+        assert answer["items"][3]["error"] == "rate_limited" and int(response.headers["retry-after"]) >= 1
+        assert sorted(r["n"] for r in csv_rows(tmp_path)) == ["0", "1", "2"]
+        empty = await c.post("/v1/flags/batch", json={"flags": flags[3:]}, headers=auth())
+        assert empty.status_code == 429 and int(empty.headers["retry-after"]) >= 1
+    async with make_client(rate_limit={"per_second": 0.01, "burst": 4}) as c:  # another key id: a fresh bucket
+        web = [{**flag, "app": "web", "idempotency_key": f"w{i}"} for i, flag in enumerate(flags)]
+        first = (await c.post("/v1/flags/batch", json={"flags": web[:2]}, headers=auth(BROWSER))).json()
+        assert first["accepted"] == 2  # two tokens of four spent
+        resent = await c.post("/v1/flags/batch", json={"flags": web}, headers=auth(BROWSER))
+        # replays cost nothing: the two tokens left take flags 2 and 3
+        assert [item["status"] for item in resent.json()["items"]] == [202, 202, 202, 202, 429]
+        assert [item["flag"]["replayed"] for item in resent.json()["items"][:4]] == [True, True, False, False]
+    fresh = [{"id": "fresh", "key": WRITER}]  # the buckets stay on disk: another key id has a full one
+    async with make_client(keys=fresh, client_rate_limit={"per_second": 0.01, "burst": 2}) as c:
+        answer = (await c.post("/v1/flags/batch", json={"flags": flags[:1] + web[1:]}, headers=auth())).json()
+        assert [item["status"] for item in answer["items"]] == [202, 202, 429, 429, 429]
+
+
 async def test_client_limits_trust_x_forwarded_for_only_from_listed_proxies(make_client):
     limit = {"per_second": 0.5, "burst": 1}
     async with make_client(client_rate_limit=limit, trusted_proxies=["127.0.0.0/8"]) as c:

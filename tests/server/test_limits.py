@@ -45,3 +45,33 @@ def test_a_bucket_refills_with_time(tmp_path: Path) -> None:
             pytest.fail("the bucket never refilled")
     finally:
         limiter.close()
+
+
+def test_take_up_to_takes_what_every_bucket_holds_and_says_when_to_retry(tmp_path: Path) -> None:
+    limiter = RateLimiter(tmp_path)
+    try:
+        slow, roomy = RateLimit(per_second=0.001, burst=3), RateLimit(per_second=0.001, burst=10)
+        both = [("client:a", slow), ("key:k", roomy)]
+        assert limiter.take_up_to(both, 2) == (2, 0)
+        taken, wait = limiter.take_up_to(both, 5)  # the client's bucket holds one more
+        assert taken == 1 and wait >= 1
+        assert limiter.take_up_to(both, 1)[0] == 0
+        assert limiter.take_up_to([("key:k", roomy)], 10)[0] == 7  # each bucket paid the same: 3 of 10
+        with pytest.raises(ApiError):
+            limiter.take("client:a", slow)
+    finally:
+        limiter.close()
+
+
+def test_give_back_returns_tokens_up_to_the_burst(tmp_path: Path) -> None:
+    limiter = RateLimiter(tmp_path)
+    try:
+        limit = RateLimit(per_second=0.001, burst=4)
+        bucket = [("key:k", limit)]
+        assert limiter.take_up_to(bucket, 4) == (4, 0)
+        limiter.give_back(bucket, 3)
+        assert limiter.take_up_to(bucket, 10)[0] == 3
+        limiter.give_back(bucket, 100)  # never more than the burst
+        assert limiter.take_up_to(bucket, 10)[0] == 4
+    finally:
+        limiter.close()

@@ -72,6 +72,11 @@ class ServerConfig(_Strict):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="The largest request body (413 above).")
     max_batch: int = Field(default=100, ge=1, le=10_000, description="The most flags one batch request may hold.")
     max_json_depth: int = Field(default=32, ge=2, le=256, description="How deeply JSON bodies may nest.")
+    max_json_nodes: int = Field(
+        default=100_000,
+        ge=100,
+        description="The most elements (objects, arrays, keys, scalars) a JSON body may hold (413 above).",
+    )
     rate_limit: RateLimit = Field(
         default_factory=lambda: RateLimit(per_second=50, burst=100), description="The default limit per key."
     )

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
 
 from flagpipe._version import __version__
-from flagpipe.server.errors import ApiError, Problem
+from flagpipe.server.errors import ApiError, AsciiJSONResponse, Problem
 from flagpipe.server.models import BatchIn, FlagIn
 from flagpipe.server.routes import router
 from flagpipe.server.state import ServerState
@@ -34,7 +33,11 @@ __all__ = ["create_app"]
 
 
 class _Timing:
-    """Records each request's latency by route template (pure ASGI: no per-request task)."""
+    """Records each request's latency by route template (pure ASGI: no per-request task).
+
+    The labels stay few whatever clients send: the route's template (``unmatched`` for any other path)
+    and the method as one of a fixed set (see :meth:`Metrics.observe`).
+    """
 
     def __init__(self, app: ASGIApp, state: ServerState) -> None:
         self.app = app
@@ -96,18 +99,19 @@ def create_app(config: str | os.PathLike[str] | Flagger | LoadedConfig | Mapping
         version=__version__,
         description="Send flags over HTTP; the collector stores each in its journal and delivers it.",
         lifespan=lifespan,
+        default_response_class=AsciiJSONResponse,
     )
     api.state.flagpipe = state
     api.include_router(router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
 
     @api.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(_: Request, exc: ApiError) -> AsciiJSONResponse:
         state.metrics.refused.labels(exc.body.error).inc()
-        return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
+        return exc.response()
 
     @api.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> AsciiJSONResponse:
         problems = [Problem(loc=[str(p) for p in e["loc"]], message=e["msg"]) for e in exc.errors()]
         error = ApiError(422, "invalid", problems[0].message if problems else "invalid request", problems=problems)
         return await _api_error(_, error)

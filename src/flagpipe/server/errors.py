@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "ErrorBody", "Problem", "invalid"]
+__all__ = ["ApiError", "AsciiJSONResponse", "ErrorBody", "Problem", "invalid"]
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON in ASCII: whatever text a caller sent (even a lone surrogate) is escaped, so it always encodes."""
+
+    def render(self, content: Any) -> bytes:
+        """``content`` as compact JSON, every non-ASCII character as a ``\\u`` escape."""
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 class Problem(BaseModel):
@@ -40,6 +51,10 @@ class ApiError(Exception):
         self.status = status
         self.body = ErrorBody(error=error, message=message, problems=list(problems))
         self.headers = dict(headers or {})
+
+    def response(self) -> AsciiJSONResponse:
+        """The HTTP answer: the status, the error body and the headers."""
+        return AsciiJSONResponse(self.body.model_dump(), status_code=self.status, headers=self.headers)
 
 
 def invalid(loc: Sequence[str | int], message: str) -> ApiError:

@@ -1,31 +1,26 @@
-"""Limits applied before a request costs anything: rate limits (shared token buckets), body size, JSON shape."""
+"""Limits applied before a request costs anything: rate limits (shared token buckets) and body size."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
-import re
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from flagpipe.server.errors import ApiError, invalid
+from flagpipe.server.errors import ApiError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from starlette.requests import Request
 
     from flagpipe.config.server_model import RateLimit
 
-__all__ = ["RATE_LIMIT_PATH", "RateLimiter", "client_address", "parse_json", "read_body"]
-
-#: JSON strings (skipped when counting brackets) and brackets.
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
+__all__ = ["RATE_LIMIT_PATH", "RateLimiter", "client_address", "read_body"]
 
 #: Where the buckets live, relative to the flagging directory.
 RATE_LIMIT_PATH = ".flagpipe/rate-limits.sqlite3"
@@ -60,29 +55,61 @@ class RateLimiter:
 
     def take(self, name: str, limit: RateLimit) -> None:
         """Take one token from ``name``'s bucket; :class:`ApiError` 429 with ``Retry-After`` when empty."""
+        taken, wait = self.take_up_to([(name, limit)], 1)
+        if not taken:
+            raise ApiError(
+                429, "rate_limited", f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)}
+            )
+
+    def take_up_to(self, buckets: Sequence[tuple[str, RateLimit]], wanted: int) -> tuple[int, int]:
+        """Take up to ``wanted`` tokens from each of ``buckets`` at once, the same number from each.
+
+        Returns how many were taken (the fewest whole tokens any bucket holds, at most ``wanted``) and,
+        when that is fewer than wanted, the seconds until every bucket holds a token again (else 0).
+        """
+        if wanted <= 0 or not buckets:
+            return max(wanted, 0), 0
+        with self._transaction() as now:
+            levels = [self._level(name, limit, now) for name, limit in buckets]
+            taken = min(wanted, *(math.floor(tokens) for tokens in levels))
+            self._store(buckets, [tokens - taken for tokens in levels], now)
+            self._takes += 1
+            if self._takes % _PRUNE_EVERY == 0:
+                self._db.execute("DELETE FROM buckets WHERE at < ?", (now - _IDLE_SECONDS,))
+        if taken == wanted:
+            return taken, 0
+        waits = [(1 - (tokens - taken)) / limit.per_second for (_, limit), tokens in zip(buckets, levels, strict=True)]
+        return taken, max(1, math.ceil(max(waits)))
+
+    def give_back(self, buckets: Sequence[tuple[str, RateLimit]], tokens: int) -> None:
+        """Return ``tokens`` to each of ``buckets`` (taken and not spent), up to each one's burst."""
+        if tokens <= 0 or not buckets:
+            return
+        with self._transaction() as now:
+            levels = [min(float(limit.burst), self._level(name, limit, now) + tokens) for name, limit in buckets]
+            self._store(buckets, levels, now)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[float]:
+        """One write transaction (rolled back on error); yields the time now."""
         with self._lock:
-            now = time.time()  # wall-clock time: the workers share it, unlike their monotonic clocks
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT tokens, at FROM buckets WHERE name = ?", (name,)).fetchone()
-                tokens, last = (float(limit.burst), now) if row is None else (float(row[0]), float(row[1]))
-                tokens = min(float(limit.burst), tokens + max(0.0, now - last) * limit.per_second)
-                left = tokens - 1 if tokens >= 1 else tokens
-                self._db.execute(
-                    "INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)", (name, left, now)
-                )
-                self._takes += 1
-                if self._takes % _PRUNE_EVERY == 0:
-                    self._db.execute("DELETE FROM buckets WHERE at < ?", (now - _IDLE_SECONDS,))
+                yield time.time()  # wall-clock time: the workers share it, unlike their monotonic clocks
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        if tokens < 1:
-            wait = max(1, math.ceil((1 - tokens) / limit.per_second))
-            raise ApiError(
-                429, "rate_limited", f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)}
-            )
+
+    def _store(self, buckets: Sequence[tuple[str, RateLimit]], levels: Sequence[float], now: float) -> None:
+        rows = [(name, tokens, now) for (name, _), tokens in zip(buckets, levels, strict=True)]
+        self._db.executemany("INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)", rows)
+
+    def _level(self, name: str, limit: RateLimit, now: float) -> float:
+        """The tokens in ``name``'s bucket at ``now`` (full when new), inside the caller's transaction."""
+        row = self._db.execute("SELECT tokens, at FROM buckets WHERE name = ?", (name,)).fetchone()
+        tokens, last = (float(limit.burst), now) if row is None else (float(row[0]), float(row[1]))
+        return min(float(limit.burst), tokens + max(0.0, now - last) * limit.per_second)
 
     def close(self) -> None:
         """Close the database."""
@@ -127,16 +154,3 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def parse_json(body: bytes, max_depth: int) -> Any:
-    """Parse a JSON body; 422 for malformed JSON or nesting deeper than ``max_depth``."""
-    depth = 0
-    for match in _BRACKETS.finditer(_STRINGS.sub(b"", body)):  # no parser recursion past the bound
-        depth += 1 if match.group() in (b"[", b"{") else -1
-        if depth > max_depth:
-            raise invalid([], f"JSON nests deeper than {max_depth} levels")
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise invalid([], f"not valid JSON: {exc}") from None

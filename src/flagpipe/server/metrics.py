@@ -27,10 +27,13 @@ if TYPE_CHECKING:
     from flagpipe.core.event import FlagEvent
     from flagpipe.core.journal import Journal
 
-__all__ = ["CONTENT_TYPE", "Metrics"]
+__all__ = ["CONTENT_TYPE", "METHODS", "Metrics"]
 
 #: The Prometheus text format's media type.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+#: The methods the latency histogram names; any other is counted as ``other``.
+METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST"})
 
 
 class _LaneCollector(Collector):
@@ -96,5 +99,5 @@ class Metrics:
         self.failures.labels(callback_name).inc(len(events))
 
     def observe(self, route: str, method: str, status: int, seconds: float, **_: Any) -> None:
-        """Record one request's latency."""
-        self.latency.labels(route, method, str(status)).observe(seconds)
+        """Record one request's latency; a method outside :data:`METHODS` is labelled ``other``."""
+        self.latency.labels(route, method if method in METHODS else "other", str(status)).observe(seconds)

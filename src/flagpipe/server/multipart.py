@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from flagpipe.server.errors import ApiError, invalid
-from flagpipe.server.limits import parse_json
+from flagpipe.server.json_body import parse_json
 
 if TYPE_CHECKING:
     from starlette.types import Message
@@ -31,8 +32,11 @@ MULTIPART_SCHEMA: dict[str, Any] = {
 }
 
 
-async def parse_multipart(request: Request, body: bytes, max_depth: int) -> dict[str, Any]:
-    """The flag a multipart body holds, as the JSON form of :class:`~flagpipe.server.models.FlagIn`."""
+async def parse_multipart(request: Request, body: bytes, max_depth: int, max_nodes: int) -> dict[str, Any]:
+    """The flag a multipart body holds, as the JSON form of :class:`~flagpipe.server.models.FlagIn`.
+
+    The ``values`` and ``metadata`` parts are JSON, each bounded by ``max_depth`` and ``max_nodes``.
+    """
 
     async def replay() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -54,7 +58,7 @@ async def parse_multipart(request: Request, body: bytes, max_depth: int) -> dict
             elif name in _TEXT_PARTS:
                 flag[name] = part
             elif name in _JSON_PARTS:
-                value = parse_json(part.encode(), max_depth)
+                value = await run_in_threadpool(parse_json, part.encode(), max_depth, max_nodes)
                 if not isinstance(value, dict):
                     raise invalid([name], "must be a JSON object")
                 flag[name] = value

@@ -1,7 +1,8 @@
 """The endpoints: ``/v1/flags``, ``/v1/flags/batch``, ``/v1/flags/{id}``, ``/v1/config``, health and metrics.
 
 Each flag endpoint authorizes the key, applies the rate limits, reads the body up to its cap and
-validates it before the Flagger stores anything.
+validates it before the Flagger stores anything. Parsing and validating a body is CPU work, so it runs
+in a worker thread with the storing, never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from flagpipe.server.errors import ApiError, ErrorBody, Problem, invalid
+from flagpipe.server.errors import ApiError, AsciiJSONResponse, ErrorBody, Problem, invalid
 from flagpipe.server.intake import accept, flag_status
-from flagpipe.server.limits import parse_json, read_body
+from flagpipe.server.json_body import parse_json
+from flagpipe.server.limits import read_body
 from flagpipe.server.models import BatchItemIn, BatchOut, ConfigOut, FlagIn, FlagOut, FlagStatus, ItemOut, OptionOut
 from flagpipe.server.multipart import MULTIPART_SCHEMA, parse_multipart
 
@@ -78,11 +80,16 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-async def _json(request: Request, state: ServerState) -> Any:
+async def _json_body(request: Request, state: ServerState) -> bytes:
     body = await read_body(request, state.settings.max_body_bytes)
     if "json" not in request.headers.get("content-type", ""):
         raise ApiError(415, "unsupported_media_type", "send application/json")
-    return parse_json(body, state.settings.max_json_depth)
+    return body
+
+
+def _parse(state: ServerState, body: bytes) -> Any:
+    settings = state.settings
+    return parse_json(body, settings.max_json_depth, settings.max_json_nodes)
 
 
 def _accept_one(state: ServerState, key: ApiKey, flag: FlagIn, idempotency_key: str | None) -> FlagOut:
@@ -90,6 +97,14 @@ def _accept_one(state: ServerState, key: ApiKey, flag: FlagIn, idempotency_key: 
     if out.stored and not out.replayed:
         state.metrics.accepted.inc()
     return out
+
+
+def _accept_data(state: ServerState, key: ApiKey, data: Any, idempotency_key: str | None) -> FlagOut:
+    return _accept_one(state, key, _model(FlagIn, data), idempotency_key)
+
+
+def _accept_json(state: ServerState, key: ApiKey, body: bytes, idempotency_key: str | None) -> FlagOut:
+    return _accept_data(state, key, _parse(state, body), idempotency_key)
 
 
 @router.post(
@@ -113,36 +128,51 @@ def _accept_one(state: ServerState, key: ApiKey, flag: FlagIn, idempotency_key: 
         },
     },
 )
-async def post_flag(request: Request) -> JSONResponse:
+async def post_flag(request: Request) -> AsciiJSONResponse:
     """One flag as JSON (files in base64) or multipart/form-data (files as parts); 202 once journaled."""
     state = _state(request)
+    settings = state.settings
     key = state.authorize(request, "flag")
     idempotency_key = _idempotency_key(request)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        body = await read_body(request, state.settings.max_body_bytes)
-        flag = _model(FlagIn, await parse_multipart(request, body, state.settings.max_json_depth))
+        body = await read_body(request, settings.max_body_bytes)
+        data = await parse_multipart(request, body, settings.max_json_depth, settings.max_json_nodes)
+        out = await run_in_threadpool(_accept_data, state, key, data, idempotency_key)
     else:
-        flag = _model(FlagIn, await _json(request, state))
-    out = await run_in_threadpool(_accept_one, state, key, flag, idempotency_key)
-    return JSONResponse(out.model_dump(), status_code=202 if out.stored else 200)
+        body = await _json_body(request, state)
+        out = await run_in_threadpool(_accept_json, state, key, body, idempotency_key)
+    return AsciiJSONResponse(out.model_dump(), status_code=202 if out.stored else 200)
 
 
-def _accept_batch(state: ServerState, key: ApiKey, items: list[Any], idempotency_key: str | None) -> BatchOut:
+def _accept_batch(
+    state: ServerState, key: ApiKey, items: list[Any], idempotency_key: str | None, tokens: int, wait: int
+) -> tuple[BatchOut, int]:
+    """Accept each of ``items`` on its own while ``tokens`` last; the rest are refused 429.
+
+    A replayed flag costs no token (so a resent batch gets further each time); returns the tokens left.
+    """
     answers = []
     for index, item in enumerate(items):
+        if tokens < 1:
+            state.metrics.refused.labels("rate_limited").inc()
+            message = f"too many flags; retry in {wait} s"
+            answers.append(ItemOut(status=429, error="rate_limited", message=message))
+            continue
         try:
             flag = _model(BatchItemIn, item, ("flags", index))
             own_key = flag.idempotency_key or (f"{idempotency_key}:{index}" if idempotency_key else None)
             out = _accept_one(state, key, FlagIn(**flag.model_dump(exclude={"idempotency_key"})), own_key)
+            tokens -= 0 if out.replayed else 1
             answers.append(ItemOut(status=202 if out.stored else 200, flag=out))
         except ApiError as exc:
+            tokens -= 1
             state.metrics.refused.labels(exc.body.error).inc()
             problems = [p.model_dump() for p in exc.body.problems]
             answers.append(
                 ItemOut(status=exc.status, error=exc.body.error, message=exc.body.message, problems=problems)
             )
     accepted = sum(1 for a in answers if a.flag is not None)
-    return BatchOut(accepted=accepted, refused=len(answers) - accepted, items=answers)
+    return BatchOut(accepted=accepted, refused=len(answers) - accepted, items=answers), tokens
 
 
 @router.post(
@@ -159,18 +189,28 @@ def _accept_batch(state: ServerState, key: ApiKey, items: list[Any], idempotency
         },
     },
 )
-async def post_batch(request: Request) -> JSONResponse:
-    """Up to ``server.max_batch`` flags; each item answers with its own status (202 or an error)."""
+async def post_batch(request: Request) -> AsciiJSONResponse:
+    """Up to ``server.max_batch`` flags; each item answers with its own status (202 or an error).
+
+    Each flag costs a rate-limit token: the request's own pays for the first, and flags past the tokens
+    left are refused 429 each (the answer then carries ``Retry-After``). Replays cost none: their
+    tokens go back to the buckets.
+    """
     state = _state(request)
     key = state.authorize(request, "flag")
     idempotency_key = _idempotency_key(request)
-    data = await _json(request, state)
+    data = await run_in_threadpool(_parse, state, await _json_body(request, state))
     if not isinstance(data, dict) or set(data) != {"flags"} or not isinstance(data["flags"], list) or not data["flags"]:
         raise invalid(["flags"], 'the body must be {"flags": [ ...one or more flags... ]}')
-    if len(data["flags"]) > state.settings.max_batch:
+    flags: list[Any] = data["flags"]
+    if len(flags) > state.settings.max_batch:
         raise invalid(["flags"], f"a batch holds at most {state.settings.max_batch} flags")
-    out = await run_in_threadpool(_accept_batch, state, key, data["flags"], idempotency_key)
-    return JSONResponse(out.model_dump())
+    more, wait = await run_in_threadpool(state.take_more, request, key, len(flags) - 1)
+    out, left = await run_in_threadpool(_accept_batch, state, key, flags, idempotency_key, 1 + more, wait)
+    if min(left, more) > 0:
+        await run_in_threadpool(state.give_back, request, key, min(left, more))
+    headers = {"Retry-After": str(wait)} if any(item.status == 429 for item in out.items) else None
+    return AsciiJSONResponse(out.model_dump(), headers=headers)
 
 
 @router.get(

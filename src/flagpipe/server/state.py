@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from flagpipe.config.loader import LoadedConfig
-    from flagpipe.config.server_model import ApiKey, Scope, ServerConfig
+    from flagpipe.config.server_model import ApiKey, RateLimit, Scope, ServerConfig
 
 __all__ = ["ServerState"]
 
@@ -61,15 +61,36 @@ class ServerState:
 
     def authorize(self, request: Request, scope: Scope | None) -> ApiKey:
         """Rate-limit the client, authenticate the key, check its scope (if any), rate-limit the key."""
-        settings = self.settings
-        if settings.client_rate_limit is not None:
-            address = client_address(request, settings.trusted_proxies)
-            self.limiter.take(f"client:{address}", settings.client_rate_limit)
+        client = self._client_bucket(request)
+        if client is not None:
+            self.limiter.take(*client)
         key = self.keys.authenticate(request.headers.get("authorization"))
         if scope is not None:
             self.keys.require(key, scope)
-        self.limiter.take(f"key:{key.id}", key.rate_limit or settings.rate_limit)
+        self.limiter.take(*self._key_bucket(key))
         return key
+
+    def take_more(self, request: Request, key: ApiKey, wanted: int) -> tuple[int, int]:
+        """Up to ``wanted`` more tokens from the client's and the key's buckets (a batch's further flags).
+
+        Returns how many were taken and, when fewer than wanted, the seconds until the next token.
+        """
+        buckets = [b for b in (self._client_bucket(request), self._key_bucket(key)) if b is not None]
+        return self.limiter.take_up_to(buckets, wanted)
+
+    def give_back(self, request: Request, key: ApiKey, tokens: int) -> None:
+        """Return ``tokens`` taken by :meth:`take_more` and not spent."""
+        buckets = [b for b in (self._client_bucket(request), self._key_bucket(key)) if b is not None]
+        self.limiter.give_back(buckets, tokens)
+
+    def _client_bucket(self, request: Request) -> tuple[str, RateLimit] | None:
+        settings = self.settings
+        if settings.client_rate_limit is None:
+            return None
+        return f"client:{client_address(request, settings.trusted_proxies)}", settings.client_rate_limit
+
+    def _key_bucket(self, key: ApiKey) -> tuple[str, RateLimit]:
+        return f"key:{key.id}", key.rate_limit or self.settings.rate_limit
 
     def close(self) -> None:
         """Stop observing deliveries; close the stores and, when built here, the Flagger."""

@@ -13,6 +13,8 @@ from flagpipe.core.chat import message_text
 from flagpipe.core.reactions import message_at, position, reaction_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flagpipe import FlagEvent
     from flagpipe.core.reactions import Reaction
 
@@ -45,18 +47,19 @@ def chat_headline(event: FlagEvent) -> str | None:
     return f"Chat{app}: {what}"
 
 
-def chat_quote(event: FlagEvent, limit: int, *, bold: str = "*") -> str | None:
+def chat_quote(event: FlagEvent, limit: int, *, bold: str = "*", escape: Callable[[str], str] = str) -> str | None:
     """The rated message quoted after a few turns of context, at most ``limit`` characters; None if not chat.
 
     :param bold: the Markdown for bold text (``*`` in Slack's mrkdwn, ``**`` in Discord).
+    :param escape: makes the conversation's text inert in the target's markup (roles and messages).
     """
     reaction = reaction_of(event)
     if reaction is None:
         return None
-    return _render(reaction, bold)[:limit]
+    return _render(reaction, bold, escape)[:limit]
 
 
-def _render(reaction: Reaction, bold: str) -> str:
+def _render(reaction: Reaction, bold: str, escape: Callable[[str], str]) -> str:
     rated = message_at(reaction.conversation, reaction.index)
     place = position(reaction.index)
     place = place if rated is not None and place is not None else len(reaction.conversation)
@@ -66,11 +69,10 @@ def _render(reaction: Reaction, bold: str) -> str:
         lines.append(f"_… {place - len(before)} earlier message(s)_")
     for message in before:
         role = message.get("role", "?") if isinstance(message, dict) else "?"
-        lines.append(
-            f"{role}: {_cut(message_text(message) if isinstance(message, dict) else str(message), TURN_CHARS)}"
-        )
+        text = _cut(message_text(message) if isinstance(message, dict) else str(message), TURN_CHARS)
+        lines.append(f"{escape(str(role))}: {escape(text)}")
     role = rated.get("role", "assistant") if rated is not None else "message"
     text = reaction.message or (message_text(rated) if rated is not None else "")
-    lines.append(f"{bold}{role} (message {reaction.index}):{bold}")
-    lines.append(_quoted(_cut(text, MESSAGE_CHARS)))
+    lines.append(f"{bold}{escape(str(role))} (message {escape(str(reaction.index))}):{bold}")
+    lines.append(_quoted(escape(_cut(text, MESSAGE_CHARS))))
     return "\n".join(lines)

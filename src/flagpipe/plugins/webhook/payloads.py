@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagpipe.core.turns import take_turns
 from flagpipe.plugins.webhook.chat import chat_headline, chat_quote
+from flagpipe.plugins.webhook.markup import discord_text, slack_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -100,43 +101,70 @@ def _headline(event: FlagEvent) -> str:
 
 
 def slack_body(event: FlagEvent, settings: WebhookSettings) -> dict[str, Any]:
-    """A Slack incoming-webhook message: reason, who, when, inputs and outputs, file links."""
+    """A Slack incoming-webhook message: reason, who, when, inputs and outputs, file links.
+
+    Every text from the flag is escaped for mrkdwn (:func:`slack_text`), so it cannot mention or link;
+    the header is ``plain_text``, which Slack does not parse.
+    """
     data = flag_data(event, settings)
-    who = event.username or "anonymous"
+    who = slack_text(event.username or "anonymous")[:1000]
     when = event.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    quote = chat_quote(event, 2900)
-    lines = [quote] if quote is not None else [f"*{f['name']}* ({f['role']}): {_shown(f)}" for f in data["fields"]]
+    quote = chat_quote(event, 2900, escape=slack_text)
+    lines = (
+        [quote]
+        if quote is not None
+        else [f"*{slack_text(f['name'])}* ({slack_text(f['role'])}): {slack_text(_shown(f))}" for f in data["fields"]]
+    )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _headline(event)[:150]}},
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Reason*\n{event.option or '-'}"},
+                {"type": "mrkdwn", "text": f"*Reason*\n{slack_text(event.option or '-')[:1000]}"},
                 {"type": "mrkdwn", "text": f"*Who*\n{who}"},
                 {"type": "mrkdwn", "text": f"*When*\n{when}"},
-                {"type": "mrkdwn", "text": f"*Flag id*\n{event.id}"},
+                {"type": "mrkdwn", "text": f"*Flag id*\n{slack_text(event.id)}"},
             ],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900] or "(no fields)"}},
     ]
     if event.comment:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": event.comment[:2900]}]})
-    text = f"{_headline(event)} by {who} at {when}"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_text(event.comment)[:2900]}]})
+    text = f"{slack_text(_headline(event))} by {who} at {when}"
     return {"text": text, "blocks": blocks}
 
 
+def _discord_value(text: str, limit: int) -> str:
+    """``text`` escaped for Discord and cut to ``limit`` characters, never ending in half an escape."""
+    escaped = discord_text(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    return (cut[:-1] if trailing % 2 else cut) + "…"
+
+
 def discord_body(event: FlagEvent, settings: WebhookSettings) -> dict[str, Any]:
-    """A Discord execute-webhook message with one embed."""
+    """A Discord execute-webhook message with one embed.
+
+    Mentions are off (``allowed_mentions``) and every text from the flag that Discord renders as
+    Markdown is escaped (:func:`discord_text`), so it cannot hide a link; the title and footer are plain.
+    """
     data = flag_data(event, settings)
     fields = [
-        {"name": f"{f['name']} ({f['role']})"[:256], "value": _shown(f, 1000) or "-", "inline": len(_shown(f)) < 40}
+        {
+            "name": f"{_discord_value(f['name'], 200)} ({discord_text(f['role'])})"[:256],
+            "value": _discord_value(_shown(f, 1000), 1024) or "-",
+            "inline": len(_shown(f)) < 40,
+        }
         for f in data["fields"][:20]
     ]
-    fields.append({"name": "Who", "value": event.username or "anonymous", "inline": True})
-    quote = chat_quote(event, 3000, bold="**")
+    fields.append({"name": "Who", "value": _discord_value(event.username or "anonymous", 1024), "inline": True})
+    quote = chat_quote(event, 3000, bold="**", escape=discord_text)
     if quote is not None:
         fields = fields[-1:]  # the conversation is quoted in the description instead
-    description = "\n\n".join(part for part in (quote, event.comment) if part)
+    comment = _discord_value(event.comment, 1000) if event.comment else None
+    description = "\n\n".join(part for part in (quote, comment) if part)
     embed: dict[str, Any] = {
         "title": _headline(event)[:256],
         "description": description[:4000],
@@ -144,7 +172,8 @@ def discord_body(event: FlagEvent, settings: WebhookSettings) -> dict[str, Any]:
         "fields": fields,
         "footer": {"text": f"flag {event.id}"},
     }
-    return {"content": _headline(event)[:2000], "embeds": [embed], "allowed_mentions": {"parse": []}}
+    content = _discord_value(_headline(event), 2000)
+    return {"content": content, "embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
 def batch_id(events: Sequence[FlagEvent]) -> str:

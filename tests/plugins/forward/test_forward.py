@@ -165,8 +165,10 @@ def test_refused_batch_items_fail_the_batch():
     ok = {"status": 202, "flag": {"id": "a"}}
     with pytest.raises(flagpipe.PermanentError, match="flag 1 of the batch: 422"):
         classify(_response(200, {"items": [ok, {"status": 422, "message": "bad option"}]}), "http://c")
-    with pytest.raises(flagpipe.RetryableError):
-        classify(_response(200, {"items": [ok, {"status": 429, "message": "slow down"}]}), "http://c")
+    with pytest.raises(flagpipe.RetryableError) as caught:
+        limited = {"items": [ok, {"status": 429, "message": "slow down"}]}
+        classify(_response(200, limited, {"Retry-After": "7"}), "http://c")
+    assert caught.value.retry_after == 7
     classify(_response(200, {"items": [ok]}), "http://c")
 
 

@@ -55,7 +55,8 @@ def classify(response: httpx.Response, url: str) -> None:
     index, item = refused[0]
     message = f"the collector refused flag {index} of the batch: {item.get('status')} {item.get('message')}"
     if any(it.get("status") in RETRYABLE_STATUSES or int(it.get("status", 0)) >= 500 for _, it in refused):
-        raise flagpipe.RetryableError(message)  # the accepted ones are kept; a replay does not repeat them
+        # The accepted ones are kept; a replay does not repeat them. Past the rate limit, wait as the collector says.
+        raise flagpipe.RetryableError(message, retry_after=parse_retry_after(response.headers.get("retry-after")))
     raise flagpipe.PermanentError(message)
 
 

@@ -35,6 +35,7 @@ from flagpipe.core.journal_dead import DeadLetters
 from flagpipe.core.journal_lanes import LaneRecords
 from flagpipe.core.journal_progress import UnsavedProgress
 from flagpipe.core.journal_records import (
+    NEXT_SEQ_SQL,
     RECOVERY_DOC,
     DeadLetter,
     FlagNotStoredError,
@@ -255,7 +256,7 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
         for a while: one statement instead of ``BEGIN``, an ``INSERT`` per event and ``COMMIT``
         keeps a grouped commit from being interrupted that many times.
         """
-        sql = _INSERT_MANY_SQL + ", ".join(["(?, ?, ?)"] * len(rows))  # placeholders only
+        sql = _INSERT_MANY_SQL + ", ".join(f"({NEXT_SEQ_SQL} + {k}, ?, ?, ?)" for k in range(len(rows)))
         params: list[object] = []
         for event, body, _ in rows:
             params += (event.id, event.created_at.isoformat(), body)
@@ -398,8 +399,8 @@ class Journal(LaneRecords, DeadLetters, JournalStatus):
                 os.close(self._watch)
 
 
-_INSERT_SQL = "INSERT INTO events (id, created_at, body) VALUES (?, ?, ?)"
-_INSERT_MANY_SQL = "INSERT INTO events (id, created_at, body) VALUES "
+_INSERT_SQL = f"INSERT INTO events (seq, id, created_at, body) VALUES ({NEXT_SEQ_SQL}, ?, ?, ?)"  # noqa: S608
+_INSERT_MANY_SQL = "INSERT INTO events (seq, id, created_at, body) VALUES "
 
 #: The most events inserted by one statement (three parameters each, well below SQLite's limit).
 _MAX_ROWS_PER_STATEMENT = 256

@@ -13,7 +13,13 @@ import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from flagpipe.core.journal_records import RECOVERY_DOC, SCHEMA_SQL, JournalDamagedError, JournalError
+from flagpipe.core.journal_records import (
+    ADOPT_SQLITE_SEQUENCE_SQL,
+    RECOVERY_DOC,
+    SCHEMA_SQL,
+    JournalDamagedError,
+    JournalError,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,6 +60,8 @@ def open_writable(path: Path, *, synchronous: str, busy_timeout: float) -> sqlit
         db.execute(f"PRAGMA synchronous={synchronous}")
         db.executescript(SCHEMA_SQL)
         check_integrity(db, path)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            db.execute(ADOPT_SQLITE_SEQUENCE_SQL)
     except BaseException:
         db.close()
         raise

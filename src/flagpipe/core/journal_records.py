@@ -9,7 +9,7 @@ from dataclasses import dataclass
 #: The journal's tables: events, one row per lane, dead letters.
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     body TEXT NOT NULL
@@ -49,7 +49,30 @@ CREATE TABLE IF NOT EXISTS lane_users (
     fingerprint TEXT NOT NULL,
     PRIMARY KEY (lane, owner)
 );
+CREATE TABLE IF NOT EXISTS seq_guard (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    highest INTEGER NOT NULL
+);
 """
+
+#: The next event number: above every number the journal ever gave. ``events.seq`` has no
+#: ``AUTOINCREMENT`` (whose ``sqlite_sequence`` row is one more page written per commit): the
+#: highest number of purged or lost events is kept in ``seq_guard`` instead, so a number a lane has
+#: passed is never given again. A constant subquery, so a multi-row ``VALUES`` adds ``+ 0``, ``+ 1`` ...
+NEXT_SEQ_SQL = "(SELECT max(ifnull((SELECT max(seq) FROM events), 0), ifnull((SELECT highest FROM seq_guard), 0)) + 1)"
+
+#: Raise the guard to at least ``?`` (the highest number that may be gone from ``events``).
+RAISE_SEQ_GUARD_SQL = (
+    "INSERT INTO seq_guard (id, highest) VALUES (1, ?)"
+    " ON CONFLICT (id) DO UPDATE SET highest = max(highest, excluded.highest)"
+)
+
+#: Journals written before ``seq_guard`` count with ``AUTOINCREMENT``: carry its number over.
+ADOPT_SQLITE_SEQUENCE_SQL = (
+    "INSERT INTO seq_guard (id, highest) SELECT 1, seq FROM sqlite_sequence"
+    " WHERE name = 'events' AND seq > ifnull((SELECT highest FROM seq_guard), 0)"
+    " ON CONFLICT (id) DO UPDATE SET highest = max(highest, excluded.highest)"
+)
 
 
 #: File paths that staged events refer to and no other event does.
@@ -166,7 +189,10 @@ def owner_is_dead(owner: str | None) -> bool:
 
 
 __all__ = [
+    "ADOPT_SQLITE_SEQUENCE_SQL",
+    "NEXT_SEQ_SQL",
     "ORPHANED_FILES_SQL",
+    "RAISE_SEQ_GUARD_SQL",
     "RECOVERY_DOC",
     "SCHEMA_SQL",
     "DeadLetter",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from flagpipe.core.event import FlagEvent
 from flagpipe.core.journal import JOURNAL_PATH
 from flagpipe.core.journal_db import open_writable
-from flagpipe.core.journal_records import JournalError, owner_is_dead
+from flagpipe.core.journal_records import RAISE_SEQ_GUARD_SQL, JournalError, owner_is_dead
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -126,8 +126,7 @@ def salvage(directory: Path) -> SalvageReport:
         for table, columns in TABLES.items():
             copied[table] = _copy_table(source, target, table, columns)
         highest = _highest_seq(source, target)
-        target.execute("DELETE FROM sqlite_sequence WHERE name = 'events'")
-        target.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", (highest,))
+        target.execute(RAISE_SEQ_GUARD_SQL, (highest,))
         present = int(target.execute("SELECT COUNT(*) FROM events").fetchone()[0])
         lost = max(0, highest - present)
         target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -149,10 +148,11 @@ def _highest_seq(source: sqlite3.Connection, target: sqlite3.Connection) -> int:
     candidates = [int(target.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])]
     candidates.append(int(target.execute("SELECT COALESCE(MAX(done_seq), 0) FROM lanes").fetchone()[0]))
     candidates.append(int(target.execute("SELECT COALESCE(MAX(seq), 0) FROM dead_letters").fetchone()[0]))
-    with contextlib.suppress(sqlite3.DatabaseError):
-        row = source.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        if row is not None:
-            candidates.append(int(row[0]))
+    for sql in ("SELECT seq FROM sqlite_sequence WHERE name = 'events'", "SELECT highest FROM seq_guard"):
+        with contextlib.suppress(sqlite3.DatabaseError):  # older journals have only one of them
+            row = source.execute(sql).fetchone()
+            if row is not None:
+                candidates.append(int(row[0]))
     return max(candidates)
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from flagpipe.core.journal_records import ORPHANED_FILES_SQL, LaneState, LaneStatus
+from flagpipe.core.journal_records import ORPHANED_FILES_SQL, RAISE_SEQ_GUARD_SQL, LaneState, LaneStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -100,6 +100,9 @@ class JournalStatus:
             self._stage_seqs(db, seqs)
             orphaned = [r[0] for r in db.execute(ORPHANED_FILES_SQL).fetchall()]
             if not dry_run:
+                # the newest events may go too: their numbers are never given again
+                highest = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+                db.execute(RAISE_SEQ_GUARD_SQL, (highest,))
                 db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM staged_seqs)")
                 db.execute("DELETE FROM event_files WHERE seq IN (SELECT seq FROM staged_seqs)")
         return orphaned

@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = ["FORMULA_TRIGGERS", "encode_row", "format_cell", "neutralize", "unneutralize"]
 
@@ -34,6 +34,9 @@ def unneutralize(text: str) -> str:
 
 def format_cell(value: Any) -> str:
     """Render one value as a CSV cell: numbers plainly, booleans as true/false, text neutralized, JSON."""
+    exact = _BY_TYPE.get(type(value))  # the common types at once; subclasses below
+    if exact is not None:
+        return exact(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -43,6 +46,24 @@ def format_cell(value: Any) -> str:
     if isinstance(value, str):
         return neutralize(value)
     return neutralize(json.dumps(value, ensure_ascii=False))
+
+
+def _format_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _format_none(_value: None) -> str:
+    return ""
+
+
+#: How a value of exactly these types becomes a cell (what :func:`format_cell` does for them).
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: neutralize,
+    int: repr,
+    float: repr,
+    bool: _format_bool,
+    type(None): _format_none,
+}
 
 
 def encode_row(cells: Sequence[str]) -> bytes:

@@ -93,8 +93,16 @@ def _plain_fields(fields: tuple[FieldValue, ...]) -> bool:
 
 
 def trusted_field(name: str, role: str, kind: str, value: Any) -> FieldValue:
-    """A non-file field whose parts the caller has checked, as ``FieldValue.model_construct`` builds it, faster."""
-    return _trusted(FieldValue, {"name": name, "role": role, "kind": kind, "value": value, "file": None}, _FIELD_SET)
+    """A non-file field whose parts the caller has checked, as ``FieldValue.model_construct`` builds it, faster.
+
+    :func:`_trusted` written out: this runs for every field of every flag.
+    """
+    model = _new(FieldValue)
+    _set(model, "__dict__", {"name": name, "role": role, "kind": kind, "value": value, "file": None})
+    _set(model, "__pydantic_fields_set__", set(_FIELD_SET))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 _FIELD_SET = frozenset({"name", "role", "kind", "value", "file"})
@@ -103,10 +111,13 @@ _EVENT_SET = frozenset({"mode", "fields", "metadata", *_TEXT_DETAILS})
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _trusted(cls: type[ModelT], values: dict[str, Any], fields_set: frozenset[str]) -> ModelT:
     """An instance of ``cls`` holding ``values`` as they are (what ``model_construct`` does, less its overhead)."""
-    model = cls.__new__(cls)
-    _set = object.__setattr__
+    model = _new(cls)
     _set(model, "__dict__", values)
     _set(model, "__pydantic_fields_set__", set(fields_set))
     _set(model, "__pydantic_extra__", None)

@@ -56,26 +56,36 @@ class GroupCommit(Generic[ItemT]):
 
     def submit(self, item: ItemT) -> int:
         """Store ``item`` with whatever other threads submit meanwhile; return its sequence number."""
-        slot = _Slot(item)
         with self._lock:
-            if self._writing:
+            alone = not self._writing
+            if alone:
+                self._writing = True
+            else:
+                slot = _Slot(item)
                 wake = slot.wake = threading.Lock()
                 wake.acquire()
                 self._queue.append(slot)
-            else:
-                self._writing = True
-                wake = None
-        if wake is None:
-            self._lead([slot])
-        else:
-            self._wait(slot, wake)
-            if not slot.done:  # it leads: write the queue, itself first
-                with self._lock:
-                    group, self._queue = self._queue, []
-                self._lead(group)
+        if alone:
+            return self._write_alone(item)
+        self._wait(slot, wake)
+        if not slot.done:  # it leads: write the queue, itself first
+            with self._lock:
+                group, self._queue = self._queue, []
+            self._lead(group)
         if slot.error is not None:
             raise slot.error
         return slot.result
+
+    def _write_alone(self, item: ItemT) -> int:
+        """Write ``item`` on its own (no thread waits), then pass the lead on: the uncontended case."""
+        try:
+            result = self._write([item])[0]
+            self.groups += 1
+            self.items += 1
+            return result
+        finally:
+            with self._lock:
+                self._hand_over()
 
     def _wait(self, slot: _Slot[ItemT], wake: threading.Lock) -> None:
         """Wait until ``slot`` is stored or leads; if interrupted (Ctrl-C), leave the queue cleanly."""
